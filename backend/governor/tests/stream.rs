@@ -1,0 +1,131 @@
+//! Streaming equivalence and bounds, naughty strings, latency.
+use super::*;
+
+const STREAM_DRAFTS: &[&str] = &[
+    "Hello! <think>plan. more plan</think>The answer: 42. See [docs](https://docs.rs/x?a=1&b=2) and ![img](https://evil.net/i.png).\n\n- item one\n- item two",
+    "Key sk-abcdefghijklmnopqrstuvwxyz123456 here. <b>Bold</b> & <script>evil()</script> text. 👩\u{200D}💻 ok\u{200B}.",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIE\nabc\n-----END RSA PRIVATE KEY-----\nAfter key. <|channel|>analysis<|message|>x<|end|>Final.",
+    "Unterminated [link text that goes on. and on](https://evil.net/?q=1 \"t\") done. <reasoning>hidden",
+    "こんにちは。世界！ Ünïcödé sentence. Another one? Yes! <a href=\"https://docs.rs\">docs</a>",
+];
+
+fn streamed(g: &Governor, draft: &str, chunk_chars: usize) -> Result<String, Refusal> {
+    let chars: Vec<char> = draft.chars().collect();
+    let mut stream = g.output_stream("");
+    let mut out = String::new();
+    for chunk in chars.chunks(chunk_chars) {
+        out.push_str(&stream.push(&chunk.iter().collect::<String>()));
+    }
+    out.push_str(&stream.finish()?);
+    Ok(out)
+}
+
+#[test]
+fn streaming_in_any_chunk_size_matches_whole_reply_governance() {
+    let long = format!("{} end. {}", "word ".repeat(300), "x".repeat(900));
+    let g = governor_with(&["docs.rs"], &[], 4000);
+    let capped = governor_with(&["docs.rs"], &[], 50);
+    for draft in STREAM_DRAFTS.iter().copied().chain([long.as_str()]) {
+        for g in [&g, &capped] {
+            let whole = g.govern_output(draft, "").map(|r| r.text);
+            assert!(whole.is_ok(), "{draft}");
+            for size in [1, 3, 7, 64] {
+                assert_eq!(
+                    streamed(g, draft, size),
+                    whole,
+                    "chunk size {size}: {draft}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn stream_emits_text_before_the_reply_ends() {
+    let g = governor();
+    let mut stream = g.output_stream("");
+    let first = stream.push("First sentence. Second ");
+    assert_eq!(first, "First sentence");
+    let rest = stream.push("sentence is here.\n") + &stream.finish().unwrap_or_default();
+    assert_eq!(rest, ". Second sentence is here.");
+}
+
+#[test]
+fn stream_holds_back_a_bounded_window() {
+    let g = governor_with(&[], &[], 1_000_000);
+    let mut stream = g.output_stream("");
+    let mut emitted = 0;
+    let mut pushed = 0;
+    for _ in 0..400 {
+        emitted += stream.push("lorem ipsum dolor sit amet ").len();
+        pushed += 27;
+        assert!(
+            pushed - emitted <= 512 + 27,
+            "held back {}",
+            pushed - emitted
+        );
+    }
+}
+
+fn naughty_strings() -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/blns.txt");
+    let corpus = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+    corpus
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn naughty_strings_never_panic_or_yield_executable_output() {
+    let g = governor_with(&["example.com"], &["Sup3r-S3cret-Token-Value"], 2000);
+    let lines = naughty_strings();
+    assert!(lines.len() > 400);
+    let forbidden = ["<script", "javascript:", "onerror=", "onload="];
+    for line in &lines {
+        if let Ok(input) = g.govern_input(line) {
+            assert!(!input.text.trim().is_empty(), "{line:?}");
+        }
+        let outputs = [
+            g.govern_output(line, ""),
+            streamed(&g, line, 3).map(|text| GovernedReply { text }),
+        ];
+        for output in outputs.into_iter().flatten() {
+            let lower = output.text.to_lowercase();
+            for bad in forbidden {
+                assert!(
+                    !lower.contains(bad),
+                    "{bad} in {:?} from {line:?}",
+                    output.text
+                );
+            }
+        }
+    }
+    // All lines at once, as one long reply.
+    let all = lines.join("\n");
+    let out = g
+        .govern_output(&all, "")
+        .map(|r| r.text.to_lowercase())
+        .unwrap_or_default();
+    assert!(forbidden.iter().all(|bad| !out.contains(bad)));
+}
+
+#[test]
+fn governing_a_1kb_turn_takes_well_under_100_microseconds_in_release_builds() {
+    let g = governor_with(&["docs.rs"], &["Sup3r-S3cret-Token-Value"], 4000);
+    let message = "How do I parse JSON in Rust with serde? I tried a few things. ".repeat(16);
+    let draft = "Use `serde_json::from_str`. Define a struct with `#[derive(Deserialize)]`. \
+                 See [docs](https://docs.rs/serde_json). It handles <b>nested</b> data & errors. "
+        .repeat(8);
+    let rounds = 200;
+    let start = std::time::Instant::now();
+    for _ in 0..rounds {
+        assert!(g.govern_input(&message).is_ok());
+        assert!(g.govern_output(&draft, "- explain serde").is_ok());
+    }
+    let per_turn = start.elapsed() / rounds;
+    // Debug builds are ~10-30x slower; this guards against gross regressions only.
+    let budget = if cfg!(debug_assertions) { 3_000 } else { 100 };
+    assert!(per_turn.as_micros() < budget, "{per_turn:?} per turn");
+}

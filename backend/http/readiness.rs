@@ -1,0 +1,104 @@
+//! Readiness: config complete, metadata store reachable with a current schema, not shutting
+//! down. The store is checked in the background about once a second with a short timeout,
+//! so probes read a cached answer and never hammer the database.
+use crate::store::{SchemaState, Store};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PENDING: u8 = 0;
+const OK: u8 = 1;
+const UNREACHABLE: u8 = 2;
+const SCHEMA_BEHIND: u8 = 3;
+
+pub struct Readiness {
+    config_problems: Vec<String>,
+    database: AtomicU8,
+    shutting_down: AtomicBool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReadinessReport {
+    pub ready: bool,
+    pub checks: Checks,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Checks {
+    pub config: &'static str,
+    pub database: &'static str,
+    pub shutdown: &'static str,
+}
+
+impl Readiness {
+    pub fn new(config_problems: Vec<String>) -> Self {
+        Readiness { config_problems, database: AtomicU8::new(PENDING), shutting_down: AtomicBool::new(false) }
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    pub fn database_ok(&self) -> bool {
+        self.database.load(Ordering::Acquire) == OK
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.config_problems.is_empty() && self.database_ok() && !self.is_shutting_down()
+    }
+
+    pub fn report(&self) -> ReadinessReport {
+        let database = match self.database.load(Ordering::Acquire) {
+            OK => "ok",
+            UNREACHABLE => "unreachable",
+            SCHEMA_BEHIND => "schema_behind",
+            _ => "pending",
+        };
+        ReadinessReport {
+            ready: self.is_ready(),
+            checks: Checks {
+                config: if self.config_problems.is_empty() { "ok" } else { "problems" },
+                database,
+                shutdown: if self.is_shutting_down() { "shutting_down" } else { "ok" },
+            },
+            problems: self.config_problems.clone(),
+        }
+    }
+
+    fn record(&self, result: Option<SchemaState>) {
+        let state = match result {
+            Some(schema) if schema.is_current() => OK,
+            Some(_) => SCHEMA_BEHIND,
+            None => UNREACHABLE,
+        };
+        let previous = self.database.swap(state, Ordering::AcqRel);
+        if previous != state {
+            match state {
+                OK => tracing::info!(check = "database", state = "ok", "readiness changed"),
+                SCHEMA_BEHIND => tracing::warn!(check = "database", state = "schema_behind", "readiness changed"),
+                _ => tracing::warn!(check = "database", state = "unreachable", "readiness changed"),
+            }
+        }
+    }
+
+    /// Check the store now and then about every `period` until the task is aborted.
+    pub fn spawn_checker(self: &Arc<Self>, store: Arc<Store>, period: Duration, timeout: Duration) -> tokio::task::JoinHandle<()> {
+        let readiness = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(period);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                let result = tokio::time::timeout(timeout, store.ping()).await;
+                readiness.record(result.ok().and_then(Result::ok));
+            }
+        })
+    }
+}

@@ -1,0 +1,184 @@
+//! Builds the whole application from settings: store, provider, governor, background tasks
+//! and the HTTP server. Tests build it with port 0 and talk to it over real sockets.
+use crate::config::LoadedConfig;
+use crate::governor::{Governor, GovernorConfig};
+use crate::http::{self, Readiness};
+use crate::metrics::Metrics;
+use crate::provider::Provider;
+use crate::state::AppState;
+use crate::store::Reaper;
+use crate::store::MetadataWriter;
+use crate::store::Store;
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{web, HttpServer};
+use anyhow::Context;
+use secrecy::{ExposeSecret, SecretString};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+const READINESS_PERIOD: Duration = Duration::from_secs(1);
+
+pub struct Application {
+    address: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+    readiness_task: tokio::task::JoinHandle<()>,
+}
+
+/// Stops the application gracefully from elsewhere (a signal, a test).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    server: ServerHandle,
+    readiness: Arc<Readiness>,
+}
+
+impl ShutdownHandle {
+    /// Readiness flips to 503 at once; in-flight requests finish (bounded by the shutdown
+    /// timeout); then `run_until_stopped` flushes background tasks and returns.
+    pub async fn shutdown(&self) {
+        self.readiness.begin_shutdown();
+        tracing::info!(event = "shutdown", "shutdown requested: draining in-flight requests");
+        self.server.stop(true).await;
+    }
+}
+
+impl Application {
+    pub async fn build(config: LoadedConfig) -> anyhow::Result<Self> {
+        let settings = config.settings.clone();
+        for problem in &config.problems {
+            tracing::error!(variable = %problem.variable, reason = %problem.reason, "configuration problem");
+        }
+        let store = Arc::new(Store::from_settings(&settings).context("Failed to set up the metadata store")?);
+        if settings.database.migrate_on_start {
+            store.migrate().await.context("Failed to apply migrations on start")?;
+        }
+        let provider = Provider::from_settings(&settings.provider).context("Failed to set up the model provider")?;
+        let governor = Governor::new(GovernorConfig {
+            max_message_chars: settings.limits.max_message_chars,
+            max_message_bytes: settings.limits.max_message_bytes,
+            max_reply_chars: settings.limits.max_reply_chars,
+            link_allowlist: settings.limits.link_allowlist.clone(),
+            secrets: all_secrets(&settings),
+        });
+        let readiness = Arc::new(Readiness::new(config.problem_variables()));
+        let check_timeout = settings.database.connect_timeout.min(Duration::from_millis(900));
+        let readiness_task = readiness.spawn_checker(Arc::clone(&store), READINESS_PERIOD, check_timeout);
+        let writer = MetadataWriter::spawn(Arc::clone(&store), &settings.writer);
+        let reaper = Reaper::spawn(Arc::clone(&store), &settings.retention);
+
+        let listener = TcpListener::bind((settings.host, settings.port))
+            .with_context(|| format!("Failed to bind {}:{}", settings.host, settings.port))?;
+        let address = listener.local_addr().context("Failed to read the bound address")?;
+        let state = web::Data::new(AppState {
+            settings: settings.clone(),
+            governor,
+            provider,
+            store,
+            writer,
+            reaper,
+            readiness,
+            metrics: Metrics::new(),
+        });
+        let app_state = state.clone();
+        let server = HttpServer::new(move || http::app(app_state.clone()))
+            .disable_signals()
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            .client_request_timeout(settings.limits.client_request_timeout)
+            .listen(listener)
+            .context("Failed to listen")?
+            .run();
+        tracing::info!(
+            event = "listening",
+            address = %address,
+            environment = settings.environment.as_str(),
+            store = state.store.backend_name(),
+            ready_config = config.problems.is_empty(),
+            "governed-chat listening"
+        );
+        Ok(Application { address, server, state, readiness_task })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { server: self.server.handle(), readiness: Arc::clone(&self.state.readiness) }
+    }
+
+    /// Serve until SIGTERM/SIGINT (or a `ShutdownHandle`), then drain, flush and return.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.shutdown_handle();
+        let signals = tokio::spawn(async move {
+            wait_for_signal().await;
+            handle.shutdown().await;
+        });
+        let served = self.server.await;
+        signals.abort();
+        self.readiness_task.abort();
+        let timeout = self.state.settings.shutdown_timeout;
+        self.state.reaper.stop().await;
+        self.state.writer.shutdown(timeout).await;
+        tracing::info!(
+            event = "stopped",
+            rows_written = self.state.writer.written(),
+            rows_dropped = self.state.writer.dropped(),
+            "governed-chat stopped"
+        );
+        served.context("The HTTP server failed")
+    }
+}
+
+/// Every secret the process holds, so the output governor can redact each verbatim. URLs
+/// count twice: whole, and the password inside them (a model could repeat just that part).
+fn all_secrets(settings: &crate::config::Settings) -> Vec<SecretString> {
+    let whole = [
+        settings.provider.api_key.clone(),
+        settings.database.url.clone(),
+        settings.supabase.anon_key.clone(),
+        settings.supabase.service_role_key.clone(),
+        settings.metrics_token.clone(),
+        Some(settings.quota.address_hash_key.clone()),
+        Some(settings.provider.base_url.clone()),
+    ];
+    let passwords: Vec<SecretString> = [settings.database.url.as_ref(), settings.supabase.url.as_ref(), Some(&settings.provider.base_url)]
+        .into_iter()
+        .flatten()
+        .flat_map(|url| url_passwords(url.expose_secret()))
+        .collect();
+    whole.into_iter().flatten().chain(passwords).collect()
+}
+
+/// The password of a URL, both as written (percent-encoded) and decoded.
+fn url_passwords(raw: &str) -> Vec<SecretString> {
+    let Some(encoded) = url::Url::parse(raw).ok().and_then(|url| url.password().map(str::to_owned)) else {
+        return Vec::new();
+    };
+    let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8_lossy().into_owned();
+    let mut passwords = vec![SecretString::from(encoded.clone())];
+    if decoded != encoded {
+        passwords.push(SecretString::from(decoded));
+    }
+    passwords
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        (Ok(mut term), Ok(mut int)) => {
+            tokio::select! {
+                _ = term.recv() => tracing::info!(event = "signal", signal = "SIGTERM", "signal received"),
+                _ = int.recv() => tracing::info!(event = "signal", signal = "SIGINT", "signal received"),
+            }
+        }
+        _ => {
+            tracing::error!("could not install signal handlers; stop with a shutdown handle only");
+            std::future::pending::<()>().await;
+        }
+    }
+}

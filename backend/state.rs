@@ -1,0 +1,33 @@
+//! Everything a request handler may use, built once at startup and shared by all workers.
+use crate::config::Settings;
+use crate::governor::Governor;
+use crate::http::Readiness;
+use crate::metrics::Metrics;
+use crate::provider::Provider;
+use crate::store::ReaperHandle;
+use crate::store::WriterHandle;
+use crate::store::Store;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub governor: Governor,
+    pub provider: Provider,
+    pub store: Arc<Store>,
+    pub writer: WriterHandle,
+    pub reaper: ReaperHandle,
+    pub readiness: Arc<Readiness>,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn scrape_inputs(&self) -> crate::metrics::ScrapeInputs {
+        crate::metrics::ScrapeInputs {
+            writer_queue_depth: self.writer.queue_depth(),
+            writer_dropped: self.writer.dropped(),
+            writer_written: self.writer.written(),
+            reaper_deleted: self.reaper.deleted(),
+            ready: self.readiness.is_ready(),
+        }
+    }
+}

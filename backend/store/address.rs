@@ -1,0 +1,64 @@
+//! Client addresses are never stored: only a keyed HMAC-SHA256 of them, so the per-address
+//! new-session limiter works across replicas (same key) without keeping an address.
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
+use std::fmt;
+
+#[derive(Clone)]
+pub(crate) struct AddressHasher {
+    keyed: Hmac<Sha256>,
+}
+
+impl AddressHasher {
+    pub(crate) fn new(key: &SecretString) -> AddressHasher {
+        // HMAC takes keys of any length (long keys are hashed), so this cannot fail.
+        let keyed = <Hmac<Sha256> as Mac>::new_from_slice(key.expose_secret().as_bytes())
+            .expect("HMAC-SHA256 accepts keys of any length");
+        AddressHasher { keyed }
+    }
+
+    /// Lower-case hex of HMAC-SHA256(key, address), 64 characters.
+    pub(crate) fn hash(&self, address: &str) -> String {
+        let mut mac = self.keyed.clone();
+        mac.update(address.trim().to_ascii_lowercase().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl fmt::Debug for AddressHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AddressHasher(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hasher(key: &str) -> AddressHasher {
+        AddressHasher::new(&SecretString::from(key.to_owned()))
+    }
+
+    #[test]
+    fn an_address_hash_is_64_hex_characters_and_not_the_address() {
+        let hash = hasher("key").hash("203.0.113.7");
+        assert_eq!(hash.len(), 64);
+        assert!(hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert!(!hash.contains("203"));
+    }
+
+    #[test]
+    fn the_same_address_hashes_alike_under_one_key_and_differently_under_another() {
+        assert_eq!(
+            hasher("a").hash("2001:DB8::1"),
+            hasher("a").hash("2001:db8::1 ")
+        );
+        assert_ne!(
+            hasher("a").hash("2001:db8::1"),
+            hasher("b").hash("2001:db8::1")
+        );
+    }
+}

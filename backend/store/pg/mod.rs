@@ -1,0 +1,159 @@
+//! The Postgres store: a deadpool pool sized by config, every operation one short transaction
+//! with `SET LOCAL statement_timeout` and an outer `tokio::time::timeout`. Only unnamed
+//! statements (`query_typed` / `execute_typed`) and simple queries are used, never named
+//! prepared statements, so a transaction-mode pooler (pgbouncer, Supavisor) is safe.
+mod admit;
+mod connect;
+mod error;
+mod reap;
+mod requests;
+mod status;
+mod tls;
+
+use super::address::AddressHasher;
+use super::{migrate, MigrateReport, SchemaState, StoreError};
+use crate::config::{DatabaseSettings, QuotaSettings, RetentionSettings};
+use anyhow::Context;
+use deadpool_postgres::{Object, Pool};
+use futures::future::BoxFuture;
+use std::time::Duration;
+use tokio_postgres::Transaction;
+
+/// Migrations may rewrite tables: they get far more time than a hot-path query.
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub struct PgStore {
+    pool: Pool,
+    query_timeout: Duration,
+    session_ttl: Duration,
+    request_ttl: Duration,
+    reaper_batch_size: i64,
+    quota: Quotas,
+    hasher: AddressHasher,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Quotas {
+    per_minute: u32,
+    per_day: u32,
+    new_sessions_per_hour: u32,
+}
+
+impl PgStore {
+    /// Build the pool without connecting (connections are made on first use), so a database
+    /// that is down at start shows up in readiness, not as a crash. Fails only when
+    /// `database.url` is missing or cannot be parsed; the error never contains the URL.
+    pub fn connect(
+        database: &DatabaseSettings,
+        retention: &RetentionSettings,
+        quota: &QuotaSettings,
+    ) -> anyhow::Result<PgStore> {
+        let url = database.url.as_ref().context("DATABASE_URL is not set")?;
+        let pool = connect::build_pool(url, database)?;
+        Ok(PgStore {
+            pool,
+            query_timeout: database.query_timeout,
+            session_ttl: retention.session_ttl,
+            request_ttl: retention.request_ttl,
+            reaper_batch_size: retention.reaper_batch_size.max(1),
+            quota: Quotas {
+                per_minute: quota.per_minute,
+                per_day: quota.per_day,
+                new_sessions_per_hour: quota.new_sessions_per_address_per_hour,
+            },
+            hasher: AddressHasher::new(&quota.address_hash_key),
+        })
+    }
+
+    /// The connection pool, for diagnostics and tests. Use unnamed statements only.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    pub(crate) async fn ping(&self) -> Result<SchemaState, StoreError> {
+        let current = self
+            .transact(self.query_timeout, |tx| {
+                Box::pin(async move {
+                    let row = tx
+                        .query_typed_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])
+                        .await?;
+                    if !row.try_get::<_, bool>(0)? {
+                        return Ok(0);
+                    }
+                    let row = tx
+                        .query_typed_one(
+                            "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                            &[],
+                        )
+                        .await?;
+                    row.try_get::<_, i32>(0)
+                })
+            })
+            .await?;
+        Ok(SchemaState {
+            current,
+            expected: migrate::expected_version(),
+        })
+    }
+
+    pub(crate) async fn migrate(&self) -> anyhow::Result<MigrateReport> {
+        let mut client = self
+            .client()
+            .await
+            .context("connecting to run migrations")?;
+        let outcome = tokio::time::timeout(
+            MIGRATION_TIMEOUT,
+            migrate::run(&mut client, MIGRATION_TIMEOUT),
+        )
+        .await;
+        match outcome {
+            Ok(report) => report,
+            Err(_) => {
+                discard(client);
+                anyhow::bail!("migrations did not finish within {MIGRATION_TIMEOUT:?}")
+            }
+        }
+    }
+
+    /// A pooled connection, or why there is none.
+    async fn client(&self) -> Result<Object, StoreError> {
+        self.pool.get().await.map_err(error::from_pool)
+    }
+
+    /// Run `work` in one transaction with `statement_timeout` set locally (works through a
+    /// transaction-mode pooler), bounded as a whole by `timeout`. A connection whose work
+    /// timed out is closed rather than returned to the pool.
+    async fn transact<T, F>(&self, timeout: Duration, work: F) -> Result<T, StoreError>
+    where
+        F: for<'t> FnOnce(&'t Transaction<'t>) -> BoxFuture<'t, Result<T, tokio_postgres::Error>>,
+    {
+        let mut client = self.client().await?;
+        let statement_timeout = format!(
+            "SET LOCAL statement_timeout = {}",
+            timeout.as_millis().max(1)
+        );
+        let outcome = tokio::time::timeout(timeout, async {
+            let tx = client.transaction().await?;
+            tx.batch_execute(&statement_timeout).await?;
+            let value = work(&tx).await?;
+            tx.commit().await?;
+            Ok(value)
+        })
+        .await;
+        match outcome {
+            Ok(result) => result.map_err(error::from_pg),
+            Err(_) => {
+                discard(client);
+                Err(StoreError::Timeout)
+            }
+        }
+    }
+}
+
+/// Close a connection that may be mid-query instead of handing it to the next caller.
+fn discard(client: Object) {
+    drop(Object::take(client));
+}
+
+#[cfg(test)]
+mod statement_guard;

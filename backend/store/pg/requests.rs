@@ -1,0 +1,104 @@
+//! Inserting finished turns: one statement per batch (`unnest` over typed arrays), and
+//! idempotent, so the writer may safely retry a batch whose commit it never saw confirmed.
+use super::PgStore;
+use crate::store::{RequestRecord, StoreError};
+use chrono::{DateTime, Utc};
+use tokio_postgres::types::Type;
+
+const INSERT: &str = "
+    INSERT INTO requests (request_id, session_id, started_at, finished_at, outcome, category,
+                          http_status, input_chars, output_chars, reasoning_ms, expression_ms,
+                          provider_status, expires_at)
+    SELECT r.request_id, r.session_id, r.started_at, r.finished_at, r.outcome, r.category,
+           r.http_status, r.input_chars, r.output_chars, r.reasoning_ms, r.expression_ms,
+           r.provider_status, r.finished_at + make_interval(secs => $13)
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[],
+                $6::text[], $7::smallint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                $11::bigint[], $12::smallint[])
+         AS r(request_id, session_id, started_at, finished_at, outcome, category, http_status,
+              input_chars, output_chars, reasoning_ms, expression_ms, provider_status)
+    ON CONFLICT (request_id, started_at) DO NOTHING";
+
+/// The batch as columns, the shape `unnest` takes.
+#[derive(Default)]
+struct Columns {
+    request_id: Vec<String>,
+    session_id: Vec<Option<String>>,
+    started_at: Vec<DateTime<Utc>>,
+    finished_at: Vec<DateTime<Utc>>,
+    outcome: Vec<&'static str>,
+    category: Vec<Option<&'static str>>,
+    http_status: Vec<i16>,
+    input_chars: Vec<i64>,
+    output_chars: Vec<i64>,
+    reasoning_ms: Vec<Option<i64>>,
+    expression_ms: Vec<Option<i64>>,
+    provider_status: Vec<Option<i16>>,
+}
+
+/// Statuses are 100..=599 once `is_storable` has passed, so this never saturates.
+fn status(code: u16) -> i16 {
+    i16::try_from(code).unwrap_or(i16::MAX)
+}
+
+impl Columns {
+    fn push(&mut self, row: &RequestRecord) {
+        self.request_id.push(row.request_id.clone());
+        self.session_id
+            .push(row.session_id.as_ref().map(|id| id.as_str().to_owned()));
+        self.started_at.push(row.started_at);
+        self.finished_at.push(row.finished_at);
+        self.outcome.push(row.outcome.as_str());
+        self.category
+            .push(row.category.map(|category| category.as_str()));
+        self.http_status.push(status(row.http_status));
+        self.input_chars.push(i64::from(row.input_chars));
+        self.output_chars.push(i64::from(row.output_chars));
+        self.reasoning_ms.push(row.reasoning_ms.map(i64::from));
+        self.expression_ms.push(row.expression_ms.map(i64::from));
+        self.provider_status.push(row.provider_status.map(status));
+    }
+}
+
+impl PgStore {
+    pub(crate) async fn insert_requests(&self, rows: &[RequestRecord]) -> Result<(), StoreError> {
+        let mut columns = Columns::default();
+        for row in rows {
+            if row.is_storable() {
+                columns.push(row);
+            } else {
+                tracing::warn!("skipping a request record that does not fit the schema");
+            }
+        }
+        if columns.request_id.is_empty() {
+            return Ok(());
+        }
+        let ttl = self.request_ttl.as_secs_f64();
+        self.transact(self.query_timeout, move |tx| {
+            Box::pin(async move {
+                let c = &columns;
+                tx.execute_typed(
+                    INSERT,
+                    &[
+                        (&c.request_id, Type::TEXT_ARRAY),
+                        (&c.session_id, Type::TEXT_ARRAY),
+                        (&c.started_at, Type::TIMESTAMPTZ_ARRAY),
+                        (&c.finished_at, Type::TIMESTAMPTZ_ARRAY),
+                        (&c.outcome, Type::TEXT_ARRAY),
+                        (&c.category, Type::TEXT_ARRAY),
+                        (&c.http_status, Type::INT2_ARRAY),
+                        (&c.input_chars, Type::INT8_ARRAY),
+                        (&c.output_chars, Type::INT8_ARRAY),
+                        (&c.reasoning_ms, Type::INT8_ARRAY),
+                        (&c.expression_ms, Type::INT8_ARRAY),
+                        (&c.provider_status, Type::INT2_ARRAY),
+                        (&ttl, Type::FLOAT8),
+                    ],
+                )
+                .await
+                .map(|_| ())
+            })
+        })
+        .await
+    }
+}

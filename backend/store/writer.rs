@@ -1,0 +1,227 @@
+//! The metadata writer: request rows leave the hot path through a bounded queue
+//! (`record` never blocks or awaits) and reach the database in batches. While the database
+//! is down the writer holds the failed batch, retries it with capped exponential backoff,
+//! and lets the queue absorb what fits; what does not fit is counted as dropped.
+use super::{RequestRecord, Store};
+use crate::config::WriterSettings;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const MAX_RETRY: Duration = Duration::from_secs(2);
+
+pub struct MetadataWriter;
+
+impl MetadataWriter {
+    pub fn spawn(store: Arc<Store>, settings: &WriterSettings) -> WriterHandle {
+        let (sender, receiver) = mpsc::channel(settings.queue_capacity.max(1));
+        let (shutdown, shutdown_rx) = watch::channel(None);
+        let shared = Arc::new(Shared {
+            sender,
+            dropped: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            held: AtomicUsize::new(0),
+            shutdown,
+            task: Mutex::new(None),
+        });
+        let worker = Worker {
+            store,
+            shared: Arc::clone(&shared),
+            receiver,
+            shutdown: shutdown_rx,
+            batch: Vec::new(),
+            batch_size: settings.batch_size.max(1),
+            flush_interval: settings.flush_interval,
+        };
+        *shared.task.lock() = Some(tokio::spawn(worker.run()));
+        WriterHandle { shared }
+    }
+}
+
+#[derive(Clone)]
+pub struct WriterHandle {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    sender: mpsc::Sender<RequestRecord>,
+    dropped: AtomicU64,
+    written: AtomicU64,
+    /// Rows taken out of the queue for the batch in flight (or held after a failure).
+    held: AtomicUsize,
+    /// Set once, to the deadline by which the final flush must finish.
+    shutdown: watch::Sender<Option<Instant>>,
+    task: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl WriterHandle {
+    /// Queue a row for writing. Never blocks: a full (or stopped) queue drops the row and
+    /// counts it. Rows that could never be stored are dropped and counted too.
+    pub fn record(&self, row: RequestRecord) {
+        if !row.is_storable() || self.shared.sender.try_send(row).is_err() {
+            self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Rows waiting in the queue plus rows held for the batch being written.
+    pub fn queue_depth(&self) -> usize {
+        let queued = self.shared.sender.max_capacity() - self.shared.sender.capacity();
+        queued + self.shared.held.load(Ordering::Relaxed)
+    }
+
+    pub fn dropped(&self) -> u64 {
+        self.shared.dropped.load(Ordering::Relaxed)
+    }
+
+    pub fn written(&self) -> u64 {
+        self.shared.written.load(Ordering::Relaxed)
+    }
+
+    /// Stop taking rows, flush everything queued (retrying while the database is down)
+    /// until `timeout`, then stop. Rows still unwritten at the deadline count as dropped.
+    pub async fn shutdown(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        self.shared.shutdown.send_if_modified(|current| {
+            let first = current.is_none();
+            if first {
+                *current = Some(deadline);
+            }
+            first
+        });
+        let task = self.shared.task.lock().take();
+        if let Some(mut task) = task {
+            // The worker honours the deadline itself; the grace only covers its last step.
+            let grace = deadline + Duration::from_millis(250);
+            if tokio::time::timeout_at(grace, &mut task).await.is_err() {
+                tracing::warn!("the metadata writer did not stop in time; aborting it");
+                task.abort();
+            }
+        }
+    }
+}
+
+struct Worker {
+    store: Arc<Store>,
+    shared: Arc<Shared>,
+    receiver: mpsc::Receiver<RequestRecord>,
+    shutdown: watch::Receiver<Option<Instant>>,
+    batch: Vec<RequestRecord>,
+    batch_size: usize,
+    flush_interval: Duration,
+}
+
+impl Worker {
+    async fn run(mut self) {
+        let mut retry = FIRST_RETRY;
+        loop {
+            if self.batch.is_empty() && !self.fill().await {
+                break;
+            }
+            self.shared.held.store(self.batch.len(), Ordering::Relaxed);
+            match self.store.insert_requests(&self.batch).await {
+                Ok(()) => {
+                    self.written();
+                    retry = FIRST_RETRY;
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, rows = self.batch.len(), retry_in = ?retry, "writing request rows failed; holding them");
+                    let shutdown = self.shutdown.clone();
+                    if wait_for_shutdown(shutdown, retry).await {
+                        break;
+                    }
+                    retry = (retry * 2).min(MAX_RETRY);
+                }
+            }
+        }
+        self.drain().await;
+    }
+
+    /// Wait for a first row, then gather up to `batch_size` within `flush_interval`.
+    /// False when shutdown began (or every handle is gone) before a first row arrived.
+    async fn fill(&mut self) -> bool {
+        tokio::select! {
+            biased;
+            _ = self.shutdown.wait_for(Option::is_some) => return false,
+            row = self.receiver.recv() => match row {
+                Some(row) => self.batch.push(row),
+                None => return false,
+            },
+        }
+        let flush_at = Instant::now() + self.flush_interval;
+        while self.batch.len() < self.batch_size {
+            tokio::select! {
+                biased;
+                _ = self.shutdown.wait_for(Option::is_some) => break,
+                row = tokio::time::timeout_at(flush_at, self.receiver.recv()) => match row {
+                    Ok(Some(row)) => self.batch.push(row),
+                    Ok(None) | Err(_) => break,
+                },
+            }
+        }
+        true
+    }
+
+    fn written(&mut self) {
+        self.shared
+            .written
+            .fetch_add(self.batch.len() as u64, Ordering::Relaxed);
+        self.batch.clear();
+        self.shared.held.store(0, Ordering::Relaxed);
+    }
+
+    /// Shutdown: refuse new rows, write what is queued until the deadline, count the rest.
+    async fn drain(&mut self) {
+        self.receiver.close();
+        let deadline = (*self.shutdown.borrow()).unwrap_or_else(Instant::now);
+        let mut retry = FIRST_RETRY;
+        loop {
+            while self.batch.len() < self.batch_size {
+                match self.receiver.try_recv() {
+                    Ok(row) => self.batch.push(row),
+                    Err(_) => break,
+                }
+            }
+            if self.batch.is_empty() {
+                return;
+            }
+            self.shared.held.store(self.batch.len(), Ordering::Relaxed);
+            match tokio::time::timeout_at(deadline, self.store.insert_requests(&self.batch)).await {
+                Ok(Ok(())) => self.written(),
+                Ok(Err(err)) if Instant::now() + retry < deadline => {
+                    tracing::warn!(error = %err, "final flush failed; retrying");
+                    tokio::time::sleep(retry).await;
+                    retry = (retry * 2).min(MAX_RETRY);
+                }
+                _ => break,
+            }
+        }
+        let mut lost = self.batch.len() as u64;
+        while self.receiver.try_recv().is_ok() {
+            lost += 1;
+        }
+        self.batch.clear();
+        self.shared.held.store(0, Ordering::Relaxed);
+        self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
+        tracing::warn!(
+            rows = lost,
+            "request rows not written before the shutdown deadline"
+        );
+    }
+}
+
+/// Sleep `delay`; true if shutdown began meanwhile (or had already begun).
+async fn wait_for_shutdown(
+    mut shutdown: watch::Receiver<Option<Instant>>,
+    delay: Duration,
+) -> bool {
+    tokio::select! {
+        biased;
+        _ = shutdown.wait_for(Option::is_some) => true,
+        _ = tokio::time::sleep(delay) => false,
+    }
+}

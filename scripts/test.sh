@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine. It provisions what the tests need
+# (PostgreSQL with TLS, pgbouncer in transaction mode, headless Chromium, cargo-nextest)
+# and fails loudly when it cannot: no test is ever skipped for lack of a dependency.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> provisioning PostgreSQL and pgbouncer"
+scripts/provision-postgres.sh
+echo "==> provisioning headless Chromium"
+scripts/provision-browser.sh
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "==> installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+echo "==> test suite (direct PostgreSQL on 127.0.0.1:5432)"
+cargo nextest run --all-targets --no-fail-fast
+
+echo "==> persistence tests again, through pgbouncer in transaction mode (127.0.0.1:6432)"
+GC_TEST_CONNECT_URL_TEMPLATE='postgres://postgres@127.0.0.1:6432/{db}' \
+  cargo nextest run --test store --no-fail-fast

@@ -1,0 +1,9 @@
+//! Black-box tests of the HTTP contract: the real app on a random port, real sockets.
+#[path = "../common/app.rs"]
+mod app;
+
+mod chat_contract;
+mod cors;
+mod fail_closed;
+mod probes;
+mod request_id;

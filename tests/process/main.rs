@@ -1,0 +1,10 @@
+//! Tests of the real binary: process start-up, signals, the command line, and what it prints.
+#[path = "../common/process.rs"]
+mod process;
+
+#[path = "../common/provider.rs"]
+mod provider;
+
+mod check_config;
+mod secrets;
+mod shutdown;

@@ -1,0 +1,164 @@
+//! Connecting like production: TLS per sslmode, a database that is down at start, bounded
+//! queries, and nothing left prepared on a connection (transaction-mode poolers).
+use crate::db::TestDatabase;
+use crate::support::{accepted_rows, admit, new_session, scalar};
+use governed_chat::store::{PgStore, Store, StoreError};
+use std::time::{Duration, Instant};
+
+fn with_param(url: &str, param: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{param}")
+}
+
+fn postgres(store: &Store) -> &PgStore {
+    match store {
+        Store::Postgres(store) => store,
+        Store::Memory(_) => panic!("expected the postgres store"),
+    }
+}
+
+async fn ssl_in_use(store: &Store) -> String {
+    let client = postgres(store)
+        .pool()
+        .get()
+        .await
+        .expect("a pooled connection");
+    scalar(
+        &client,
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_connection_with_sslmode_require_is_encrypted() {
+    let db = TestDatabase::create().await;
+    let store = db
+        .settings()
+        .with_url(&with_param(&db.direct_url(), "sslmode=require"))
+        .store();
+    assert!(store.ping().await.expect("ping over TLS").is_current());
+    assert_eq!(ssl_in_use(&store).await, "t");
+}
+
+#[tokio::test]
+async fn a_connection_with_sslmode_disable_is_plain() {
+    let db = TestDatabase::create().await;
+    let store = db
+        .settings()
+        .with_url(&with_param(&db.direct_url(), "sslmode=disable"))
+        .store();
+    assert_eq!(ssl_in_use(&store).await, "f");
+}
+
+#[tokio::test]
+async fn sslmode_verify_full_refuses_a_self_signed_certificate() {
+    let db = TestDatabase::create().await;
+    let store = db
+        .settings()
+        .with_url(&with_param(&db.direct_url(), "sslmode=verify-full"))
+        .store();
+    match store.ping().await {
+        Err(StoreError::Unavailable(message)) => assert!(!message.contains(db.name()), "{message}"),
+        other => panic!("an untrusted certificate must fail verification, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_database_that_is_down_at_start_is_reported_by_ping_not_at_construction() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = closed.local_addr().expect("port").port();
+    drop(closed);
+    let url = format!("postgres://governed:hunter2@127.0.0.1:{port}/app?sslmode=prefer");
+    let store = crate::db::TestSettings::new(&url).store();
+    match store.ping().await {
+        Err(StoreError::Unavailable(message)) => {
+            assert!(
+                !message.contains("hunter2") && !message.contains(&port.to_string()),
+                "{message}"
+            );
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    assert!(store
+        .admit(governed_chat::store::AdmissionRequest {
+            session_id: None,
+            client_address: None
+        })
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn the_store_leaves_no_prepared_statements_on_its_connections() {
+    let db = TestDatabase::create().await;
+    let mut settings = db.settings();
+    settings.database.pool_size = 1;
+    let store = settings.store();
+    let id = new_session(&store).await;
+    admit(&store, Some(&id), Some("192.0.2.1")).await;
+    store
+        .insert_requests(&accepted_rows(3))
+        .await
+        .expect("insert");
+    store.ping().await.expect("ping");
+    store.status().await.expect("status");
+    store.reap_once().await.expect("reap");
+    let client = postgres(&store)
+        .pool()
+        .get()
+        .await
+        .expect("the one pooled connection");
+    assert_eq!(
+        scalar(&client, "SELECT count(*) FROM pg_prepared_statements").await,
+        "0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_stuck_behind_a_lock_times_out_and_the_pool_recovers() {
+    let db = TestDatabase::create().await;
+    let mut settings = db.settings();
+    settings.database.query_timeout = Duration::from_millis(300);
+    settings.database.pool_size = 1;
+    let store = settings.store();
+    let id = new_session(&store).await;
+    let blocker = db.client().await;
+    let lock = format!(
+        "BEGIN; SELECT 1 FROM sessions WHERE id = '{}' FOR UPDATE",
+        id.as_str()
+    );
+    blocker
+        .batch_execute(&lock)
+        .await
+        .expect("locking the session row");
+
+    let started = Instant::now();
+    let result = store
+        .admit(governed_chat::store::AdmissionRequest {
+            session_id: Some(id.clone()),
+            client_address: None,
+        })
+        .await;
+    assert!(
+        matches!(result, Err(StoreError::Timeout)),
+        "expected Timeout, got {result:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    blocker
+        .batch_execute("ROLLBACK")
+        .await
+        .expect("releasing the lock");
+    assert!(matches!(
+        admit(&store, Some(&id), None).await,
+        governed_chat::store::Admission::Admitted {
+            new_session: false,
+            ..
+        }
+    ));
+}

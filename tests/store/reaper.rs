@@ -1,0 +1,110 @@
+//! The reaper: expired rows go, in batches, and only one replica deletes at a time.
+use crate::db::TestDatabase;
+use crate::support::{accepted_rows, admit, count, eventually, new_session};
+use governed_chat::store::{Reaper, Store};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Advisory lock key the reaper takes (see backend/store/pg/reap.rs).
+const REAPER_LOCK_KEY: i64 = 0x0067_632d_7265_6170;
+
+async fn expire_everything(client: &tokio_postgres::Client) {
+    client
+        .batch_execute(
+            "UPDATE sessions SET expires_at = now() - interval '1 second';
+             UPDATE requests SET expires_at = now() - interval '1 second';
+             UPDATE address_limits SET expires_at = now() - interval '1 second';",
+        )
+        .await
+        .expect("expiring every row");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_past_a_one_second_ttl_disappear_within_a_few_reaper_intervals() {
+    let db = TestDatabase::create().await;
+    let mut settings = db
+        .settings()
+        .with_ttl(Duration::from_secs(1), Duration::from_secs(1));
+    settings.retention.reaper_batch_size = 3;
+    let store = Arc::new(settings.store());
+    for _ in 0..4 {
+        admit(&store, None, Some("198.51.100.20")).await;
+    }
+    store
+        .insert_requests(&accepted_rows(10))
+        .await
+        .expect("insert");
+    let reaper = Reaper::spawn(Arc::clone(&store), &settings.retention);
+    let client = db.client().await;
+    assert_eq!(
+        count(&client, "sessions").await,
+        4,
+        "nothing is reaped before it expires"
+    );
+    let gone = eventually(Duration::from_secs(5), || async {
+        count(&client, "sessions").await
+            + count(&client, "requests").await
+            + count(&client, "address_limits").await
+            == 0
+    })
+    .await;
+    assert!(gone, "expired rows are still there");
+    assert!(
+        eventually(Duration::from_secs(1), || async { reaper.deleted() == 15 }).await,
+        "deleted {}",
+        reaper.deleted()
+    );
+    reaper.stop().await;
+}
+
+#[tokio::test]
+async fn a_reaper_deletes_nothing_while_another_replica_holds_the_reaper_lock() {
+    let db = TestDatabase::create().await;
+    let store = db.settings().store();
+    new_session(&store).await;
+    let client = db.client().await;
+    expire_everything(&client).await;
+    // Another replica mid-batch: its transaction holds the lock.
+    client
+        .batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({REAPER_LOCK_KEY})"
+        ))
+        .await
+        .expect("taking the reaper lock");
+    let report = store.reap_once().await.expect("reap");
+    assert!(report.lock_busy);
+    assert_eq!(report.total(), 0);
+    client
+        .batch_execute("COMMIT")
+        .await
+        .expect("releasing the lock");
+    let report = store.reap_once().await.expect("reap");
+    assert!(!report.lock_busy);
+    assert_eq!(report.sessions, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_reapers_on_one_database_delete_every_expired_row_exactly_once() {
+    let db = TestDatabase::create().await;
+    let mut settings = db.settings();
+    settings.retention.reaper_batch_size = 7;
+    let seed: Store = settings.store();
+    seed.insert_requests(&accepted_rows(300))
+        .await
+        .expect("insert");
+    let client = db.client().await;
+    expire_everything(&client).await;
+    let (a, b) = (Arc::new(settings.store()), Arc::new(settings.store()));
+    let rounds = |store: Arc<Store>| async move {
+        let (mut deleted, mut busy) = (0, 0);
+        for _ in 0..40 {
+            let report = store.reap_once().await.expect("reap");
+            deleted += report.total();
+            busy += u64::from(report.lock_busy);
+        }
+        (deleted, busy)
+    };
+    let ((deleted_a, _), (deleted_b, _)) = tokio::join!(rounds(a), rounds(b));
+    assert_eq!(deleted_a + deleted_b, 300);
+    assert_eq!(count(&client, "requests").await, 0);
+}

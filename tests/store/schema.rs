@@ -1,0 +1,220 @@
+//! The schema itself: nothing can hold text beyond ids and categories, every row expires,
+//! and Supabase's client roles read nothing.
+use crate::db::TestDatabase;
+use crate::support::{admit, count, record, scalar};
+use governed_chat::domain::{Category, Outcome};
+use tokio_postgres::SimpleQueryMessage;
+
+async fn rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<String>> {
+    let messages = client
+        .simple_query(sql)
+        .await
+        .unwrap_or_else(|err| panic!("{sql}: {err}"));
+    messages
+        .into_iter()
+        .filter_map(|message| match message {
+            SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("NULL").to_owned())
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
+    let db = TestDatabase::create().await;
+    let client = db.client().await;
+    let columns = rows(
+        &client,
+        "SELECT c.table_name, c.column_name, c.data_type,
+                coalesce((SELECT string_agg(pg_get_constraintdef(con.oid), ' | ')
+                          FROM pg_constraint con
+                          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = ANY (con.conkey)
+                          WHERE con.contype = 'c'
+                            AND con.conrelid = format('%I.%I', c.table_schema, c.table_name)::regclass
+                            AND a.attname = c.column_name), '')
+         FROM information_schema.columns c
+         JOIN information_schema.tables t USING (table_schema, table_name)
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+         ORDER BY 1, 2",
+    )
+    .await;
+    assert!(columns.len() > 20, "the schema is there: {columns:?}");
+    let allowed = [
+        "text",
+        "integer",
+        "bigint",
+        "smallint",
+        "timestamp with time zone",
+    ];
+    let mut text_columns = 0;
+    for column in &columns {
+        let [table, name, data_type, checks] = column.as_slice() else {
+            panic!("{column:?}")
+        };
+        assert!(
+            allowed.contains(&data_type.as_str()),
+            "{table}.{name} has type {data_type}"
+        );
+        if data_type != "text" {
+            continue;
+        }
+        text_columns += 1;
+        let is_id =
+            checks.contains("~ '^[") && (checks.contains("{64}$'") || checks.contains("{8,64}$'"));
+        let is_category = checks.contains("= ANY (ARRAY[");
+        assert!(
+            is_id || is_category,
+            "{table}.{name} is free text: CHECK {checks:?}"
+        );
+    }
+    assert_eq!(
+        text_columns, 7,
+        "ids, hashes, checksum, outcome and category: {columns:?}"
+    );
+    let category = &columns
+        .iter()
+        .find(|c| c[0] == "requests" && c[1] == "category")
+        .expect("category")[3];
+    for known in Category::ALL {
+        assert!(
+            category.contains(&format!("'{}'::text", known.as_str())),
+            "{known} missing from {category}"
+        );
+    }
+    assert_eq!(
+        category.matches("::text").count(),
+        Category::ALL.len(),
+        "no extra categories"
+    );
+    let outcome = &columns
+        .iter()
+        .find(|c| c[0] == "requests" && c[1] == "outcome")
+        .expect("outcome")[3];
+    for known in Outcome::ALL {
+        assert!(
+            outcome.contains(&format!("'{}'::text", known.as_str())),
+            "{known:?} missing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_data_table_has_an_indexed_expires_at() {
+    let db = TestDatabase::create().await;
+    let client = db.client().await;
+    for table in ["sessions", "requests", "address_limits"] {
+        let sql = format!(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = '{table}' AND indexdef LIKE '%(expires_at)'"
+        );
+        assert_eq!(
+            scalar(&client, &sql).await,
+            "1",
+            "{table} has no index on expires_at"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_schema_refuses_a_row_that_would_carry_text() {
+    let db = TestDatabase::create().await;
+    let client = db.client().await;
+    let err = client
+        .batch_execute(
+            "INSERT INTO requests (request_id, started_at, finished_at, outcome, http_status,
+                                   input_chars, output_chars, expires_at)
+             VALUES ('0f2b6c1e-request', now(), now(), 'the user said hello', 200, 1, 1, now())",
+        )
+        .await
+        .expect_err("free text in outcome is refused");
+    assert_eq!(
+        err.code(),
+        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION)
+    );
+}
+
+const CREATE_SUPABASE_ROLES: &str = "
+    DO $$
+    DECLARE role_name text;
+    BEGIN
+        FOREACH role_name IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+            BEGIN
+                EXECUTE format('CREATE ROLE %I NOLOGIN', role_name);
+            EXCEPTION WHEN duplicate_object OR unique_violation THEN
+                NULL; -- exists already, or another test created it a moment ago
+            END;
+        END LOOP;
+    END $$";
+
+#[tokio::test]
+async fn row_level_security_shows_anon_and_authenticated_nothing() {
+    let db = TestDatabase::create_empty().await;
+    let client = db.client().await;
+    client
+        .batch_execute(CREATE_SUPABASE_ROLES)
+        .await
+        .expect("creating the Supabase roles");
+    let store = db.settings().store();
+    store
+        .migrate()
+        .await
+        .expect("migrating after the roles exist");
+    admit(&store, None, Some("192.0.2.10")).await;
+    store
+        .insert_requests(&[record(Outcome::Accepted, None)])
+        .await
+        .expect("insert");
+    let tables = [
+        "sessions",
+        "requests",
+        "address_limits",
+        "schema_migrations",
+    ];
+    for table in tables {
+        assert!(
+            count(&client, table).await > 0,
+            "{table} holds rows for the owner"
+        );
+    }
+    for role in ["anon", "authenticated"] {
+        for table in tables {
+            let sql =
+                format!("BEGIN; SET LOCAL ROLE {role}; SELECT count(*) FROM {table}; ROLLBACK");
+            let err = client
+                .simple_query(&sql)
+                .await
+                .expect_err("migrations revoke every grant");
+            assert_eq!(
+                err.code(),
+                Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+                "{role} {table}"
+            );
+            client.batch_execute("ROLLBACK").await.ok();
+        }
+    }
+    // Supabase grants new tables to these roles by default; RLS alone must still hide everything.
+    client
+        .batch_execute("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO anon, authenticated")
+        .await
+        .expect("granting like Supabase does");
+    for role in ["anon", "authenticated"] {
+        for table in tables {
+            let sql = format!("BEGIN; SET LOCAL ROLE {role}; SELECT count(*) FROM {table}");
+            assert_eq!(scalar(&client, &sql).await, "0", "{role} reads {table}");
+            let deleted = client
+                .simple_query(&format!("DELETE FROM {table}"))
+                .await
+                .expect("a delete that sees nothing");
+            assert!(
+                deleted
+                    .iter()
+                    .any(|m| matches!(m, SimpleQueryMessage::CommandComplete(0))),
+                "{role} deleted from {table}"
+            );
+            client.batch_execute("ROLLBACK").await.expect("rollback");
+        }
+    }
+}
