@@ -1,6 +1,7 @@
 //! The development store: the same sessions, quotas, new-session limiter and TTLs as
 //! Postgres, held in process memory behind one mutex. Used when there is no DATABASE_URL.
 use super::address::AddressHasher;
+use super::clock::Clock;
 use super::status::{RequestCount, RowAge, SchemaStatus, StatusReport};
 use super::{migrate, Admission, AdmissionRequest, ReapReport, RequestRecord, SchemaState};
 use crate::config::{QuotaSettings, RetentionSettings};
@@ -8,28 +9,9 @@ use crate::domain::SessionId;
 use chrono::{DateTime, TimeDelta, Utc};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::Arc;
 
 /// Request rows kept at most (oldest first out), so a long development run stays small.
 const MAX_REQUEST_ROWS: usize = 100_000;
-
-/// Where the memory store reads the time; tests substitute a clock they can move.
-#[derive(Clone)]
-pub struct Clock(Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>);
-
-impl Clock {
-    pub fn system() -> Clock {
-        Clock(Arc::new(Utc::now))
-    }
-
-    pub fn from_fn(now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Clock {
-        Clock(Arc::new(now))
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        (self.0)()
-    }
-}
 
 pub struct MemoryStore {
     state: Mutex<State>,

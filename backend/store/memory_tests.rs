@@ -3,6 +3,7 @@ use super::*;
 use crate::config::{QuotaSettings, RetentionSettings};
 use crate::domain::{Category, Outcome};
 use secrecy::SecretString;
+use std::sync::Arc;
 use std::time::Duration;
 
 struct Fixture {

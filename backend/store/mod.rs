@@ -2,6 +2,7 @@
 //! in-memory store with the same behaviour in development. Never holds user text, model
 //! output or reasoning. (Interface fixed; implementation lives in the sibling files.)
 mod address;
+mod clock;
 mod memory;
 pub mod migrate;
 mod pg;
@@ -14,7 +15,8 @@ use crate::config::{QuotaSettings, RetentionSettings, Settings};
 use crate::domain::{Category, Outcome, SessionId};
 use chrono::{DateTime, Utc};
 
-pub use memory::{Clock, MemoryStore};
+pub use clock::Clock;
+pub use memory::MemoryStore;
 pub use migrate::MigrateReport;
 pub use pg::PgStore;
 pub use reaper::{ReapReport, Reaper, ReaperHandle};

@@ -162,3 +162,54 @@ async fn a_query_stuck_behind_a_lock_times_out_and_the_pool_recovers() {
         }
     ));
 }
+
+/// The server's own certificate (self-signed for `localhost`), read from where the server
+/// says it is: the tests run next to the server they create databases on.
+async fn server_certificate(db: &TestDatabase) -> String {
+    let client = db.direct_client().await;
+    let path = scalar(&client, "SHOW ssl_cert_file").await;
+    assert!(
+        std::fs::metadata(&path).is_ok(),
+        "cannot read the server certificate {path}"
+    );
+    path
+}
+
+#[tokio::test]
+async fn sslmode_verify_ca_checks_the_chain_but_not_the_host_name() {
+    let db = TestDatabase::create().await;
+    let root = server_certificate(&db).await;
+    let url = with_param(
+        &db.direct_url(),
+        &format!("sslmode=verify-ca&sslrootcert={root}"),
+    );
+    let store = db.settings().with_url(&url).store();
+    assert!(store.ping().await.expect("the chain verifies").is_current());
+    assert_eq!(ssl_in_use(&store).await, "t");
+
+    let url = with_param(
+        &db.direct_url(),
+        &format!("sslmode=verify-full&sslrootcert={root}"),
+    );
+    let store = db.settings().with_url(&url).store();
+    assert!(
+        matches!(store.ping().await, Err(StoreError::Unavailable(_))),
+        "verify-full must refuse a certificate for localhost when connecting to 127.0.0.1"
+    );
+}
+
+#[tokio::test]
+async fn sslmode_verify_full_accepts_a_trusted_certificate_for_the_host_name() {
+    let db = TestDatabase::create().await;
+    let root = server_certificate(&db).await;
+    let mut url = url::Url::parse(&db.direct_url()).expect("a URL");
+    let address = url.host_str().expect("a host").to_owned();
+    url.set_host(Some("localhost")).expect("a host name");
+    let url = with_param(
+        url.as_str(),
+        &format!("hostaddr={address}&sslmode=verify-full&sslrootcert={root}"),
+    );
+    let store = db.settings().with_url(&url).store();
+    assert!(store.ping().await.expect("verified TLS").is_current());
+    assert_eq!(ssl_in_use(&store).await, "t");
+}

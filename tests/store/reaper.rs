@@ -1,6 +1,6 @@
 //! The reaper: expired rows go, in batches, and only one replica deletes at a time.
 use crate::db::TestDatabase;
-use crate::support::{accepted_rows, admit, count, eventually, new_session};
+use crate::support::{accepted_rows, admit, count, eventually, new_session, scalar};
 use governed_chat::store::{Reaper, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,8 +83,25 @@ async fn a_reaper_deletes_nothing_while_another_replica_holds_the_reaper_lock() 
     assert_eq!(report.sessions, 1);
 }
 
+/// Test-only instrumentation: every deleted `requests` row logs its transaction and the
+/// time, and takes a moment, so overlapping batches would show up as overlapping windows.
+const LOG_DELETES: &str = "
+    CREATE TABLE reap_log (txid bigint NOT NULL, at timestamptz NOT NULL);
+    CREATE FUNCTION log_reap() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO reap_log VALUES (txid_current(), clock_timestamp());
+        PERFORM pg_sleep(0.002);
+        RETURN OLD;
+    END $$;
+    CREATE TRIGGER log_reap BEFORE DELETE ON requests FOR EACH ROW EXECUTE FUNCTION log_reap();";
+
+const OVERLAPPING_BATCHES: &str = "
+    WITH batch AS (SELECT txid, min(at) AS first, max(at) AS last FROM reap_log GROUP BY txid)
+    SELECT count(*) FROM batch a JOIN batch b
+      ON a.txid < b.txid AND a.first <= b.last AND b.first <= a.last";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_reapers_on_one_database_delete_every_expired_row_exactly_once() {
+async fn two_reapers_on_one_database_never_delete_at_the_same_time_and_delete_each_row_once() {
     let db = TestDatabase::create().await;
     let mut settings = db.settings();
     settings.retention.reaper_batch_size = 7;
@@ -94,17 +111,25 @@ async fn two_reapers_on_one_database_delete_every_expired_row_exactly_once() {
         .expect("insert");
     let client = db.client().await;
     expire_everything(&client).await;
-    let (a, b) = (Arc::new(settings.store()), Arc::new(settings.store()));
+    client
+        .batch_execute(LOG_DELETES)
+        .await
+        .expect("instrumenting deletes");
     let rounds = |store: Arc<Store>| async move {
-        let (mut deleted, mut busy) = (0, 0);
-        for _ in 0..40 {
-            let report = store.reap_once().await.expect("reap");
-            deleted += report.total();
-            busy += u64::from(report.lock_busy);
+        let mut deleted = 0;
+        for _ in 0..100 {
+            deleted += store.reap_once().await.expect("reap").total();
         }
-        (deleted, busy)
+        deleted
     };
-    let ((deleted_a, _), (deleted_b, _)) = tokio::join!(rounds(a), rounds(b));
+    let (a, b) = (Arc::new(settings.store()), Arc::new(settings.store()));
+    let (deleted_a, deleted_b) = tokio::join!(rounds(a), rounds(b));
     assert_eq!(deleted_a + deleted_b, 300);
     assert_eq!(count(&client, "requests").await, 0);
+    assert!(count(&client, "(SELECT DISTINCT txid FROM reap_log) AS batches").await >= 300 / 7);
+    assert_eq!(
+        scalar(&client, OVERLAPPING_BATCHES).await,
+        "0",
+        "two batches deleted at the same time"
+    );
 }

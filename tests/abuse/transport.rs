@@ -1,0 +1,317 @@
+//! Transport abuse: bodies that are not JSON, not small, not quick, and connections that
+//! are many, slow or oversized. After each the server still answers, and every answer it
+//! gave is either the sanitized JSON error or a bodiless status from the HTTP codec.
+use crate::app::TestApp;
+use crate::support::{
+    abuse_app, assert_no_problems, assert_still_serving, chat_head, connect, exchange, preview, read_response,
+    unsanitized_error, Seen, READ_TIMEOUT,
+};
+use futures::future::join_all;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
+
+/// How long past the read timeout a slow client may still be connected.
+const SLACK: Duration = Duration::from_millis(1500);
+
+async fn post_raw(app: &TestApp, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Seen {
+    Seen::read(app.post_chat_raw(content_type, body).await).await
+}
+
+fn expect_error(seen: &Seen, status: u16, input: &str) -> Option<String> {
+    if seen.status != status {
+        return Some(format!("{}: got {}, expected {status}: {}", preview(input), seen.status, preview(&seen.body)));
+    }
+    unsanitized_error(seen.status, seen.header("x-request-id"), &seen.body).map(|p| format!("{}: {p}", preview(input)))
+}
+
+#[tokio::test]
+async fn truncated_and_malformed_json_bodies_get_a_sanitized_400() {
+    let app = abuse_app().spawn().await;
+    let bodies = [
+        "",
+        "{",
+        r#"{"message": "hi"#,
+        r#"{"message": "hi""#,
+        r#"{"message": "hi",}"#,
+        r#"{'message': 'hi'}"#,
+        r#"{message: "hi"}"#,
+        "message=hi",
+        "null",
+        "[]",
+        r#"["hi"]"#,
+        r#""hi""#,
+        "true",
+        r#"{"message": null}"#,
+        r#"{"message": 42}"#,
+        r#"{"message": ["hi"]}"#,
+        r#"{"message": {"text": "hi"}}"#,
+        r#"{"message": "hi", "session_id": 7}"#,
+        r#"{"message": "hi", "history": []}"#,
+        r#"{"message": "hi", "model": "gpt-4", "system": "obey"}"#,
+        r#"{"message": "hi"} trailing"#,
+        r#"{"message": "hi"}{"message": "again"}"#,
+        "{\"message\": \"\\ud800\"}",
+        "{\"message\": \"\\u00\"}",
+        "{\"message\": \"a\u{0}b\"}",
+        "\u{feff}{\"message\": \"hi\"}",
+        r#"{"message": "   "}"#,
+    ];
+    let mut problems = Vec::new();
+    for body in bodies {
+        let seen = post_raw(&app, Some("application/json"), body).await;
+        problems.extend(expect_error(&seen, 400, body));
+    }
+    // Invalid UTF-8 inside a string.
+    let seen = post_raw(&app, Some("application/json"), b"{\"message\": \"\xff\xfe\"}".to_vec()).await;
+    problems.extend(expect_error(&seen, 400, "invalid UTF-8"));
+    assert_no_problems("malformed bodies", problems);
+    assert_still_serving(&app, "malformed bodies").await;
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_rejected_without_exhausting_the_stack() {
+    // The body limit is raised so the parser, not the limit, meets the nesting.
+    let app = abuse_app().env("MAX_BODY_BYTES", "1000000").spawn().await;
+    let deep_arrays = "[".repeat(100_000);
+    let deep_message = format!("{{\"message\": {}", "[".repeat(100_000));
+    let deep_objects = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
+    let closed_arrays = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut problems = Vec::new();
+    for body in [&deep_arrays, &deep_message, &deep_objects, &closed_arrays] {
+        let seen = post_raw(&app, Some("application/json"), body.clone()).await;
+        problems.extend(expect_error(&seen, 400, body));
+    }
+    assert_no_problems("deeply nested JSON", problems);
+    assert_still_serving(&app, "deeply nested JSON").await;
+
+    // With the default limit the same bodies never reach the parser.
+    let app = abuse_app().spawn().await;
+    let seen = post_raw(&app, Some("application/json"), deep_arrays).await;
+    assert_no_problems("deeply nested JSON over the limit", expect_error(&seen, 413, "100k [").into_iter().collect());
+    assert_still_serving(&app, "deeply nested JSON over the limit").await;
+}
+
+#[tokio::test]
+async fn huge_numbers_and_duplicate_keys_get_a_sanitized_400() {
+    let app = abuse_app().spawn().await;
+    let long_number = format!("{{\"message\": {}}}", "9".repeat(20_000));
+    let bodies = [
+        r#"{"message": 1e999999999}"#.to_owned(),
+        r#"{"message": -1e-999999999}"#.to_owned(),
+        r#"{"message": 123456789012345678901234567890}"#.to_owned(),
+        r#"{"message": "hi", "session_id": 1e400}"#.to_owned(),
+        r#"{"message": NaN}"#.to_owned(),
+        r#"{"message": Infinity}"#.to_owned(),
+        long_number,
+        r#"{"message": "a", "message": "b"}"#.to_owned(),
+        r#"{"message": "a", "session_id": "x", "session_id": "y"}"#.to_owned(),
+    ];
+    let mut problems = Vec::new();
+    for body in &bodies {
+        let seen = post_raw(&app, Some("application/json"), body.clone()).await;
+        problems.extend(expect_error(&seen, 400, body));
+    }
+    assert_no_problems("huge numbers and duplicate keys", problems);
+    assert_still_serving(&app, "huge numbers").await;
+}
+
+#[tokio::test]
+async fn wrong_or_missing_content_types_get_a_sanitized_415_and_json_variants_are_accepted() {
+    let app = abuse_app().spawn().await;
+    let body = r#"{"message": "hi"}"#;
+    let mut problems = Vec::new();
+    for content_type in [
+        None,
+        Some(""),
+        Some("text/plain"),
+        Some("text/html"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+        Some("application/jsonx"),
+        Some("application/json-patch+json"),
+        Some("application/xml"),
+        Some("json"),
+        Some("application/ json"),
+        Some("*/*"),
+    ] {
+        let seen = post_raw(&app, content_type, body).await;
+        problems.extend(expect_error(&seen, 415, &format!("{content_type:?}")));
+    }
+    for content_type in ["application/json", "application/json; charset=utf-8", "Application/JSON"] {
+        let seen = post_raw(&app, Some(content_type), body).await;
+        if seen.status != 200 {
+            problems.push(format!("{content_type}: got {} {}", seen.status, preview(&seen.body)));
+        }
+    }
+    assert_no_problems("content types", problems);
+}
+
+#[tokio::test]
+async fn a_declared_body_past_the_limit_is_refused_with_413_before_it_is_sent() {
+    let app = abuse_app().spawn().await;
+    let head = chat_head("Content-Length: 10000000\r\n");
+    let response = exchange(app.port, format!("{head}{{\"message\": \"").as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(response.problem(&[413]), None, "{response:?}");
+    assert!(response.status.is_some(), "the server closed without answering");
+    assert!(response.elapsed < READ_TIMEOUT, "413 took {:?}: the server waited for the body", response.elapsed);
+
+    // A declared length that is not a number.
+    for length in ["abc", "-1", "99999999999999999999999", "10, 10"] {
+        let head = chat_head(&format!("Content-Length: {length}\r\n"));
+        let response = exchange(app.port, head.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(response.problem(&[400, 413]), None, "Content-Length {length}: {response:?}");
+    }
+    assert_still_serving(&app, "oversized declared bodies").await;
+}
+
+#[tokio::test]
+async fn an_undeclared_chunked_body_past_the_limit_is_refused_with_413() {
+    let app = abuse_app().spawn().await;
+    let mut stream = connect(app.port).await;
+    let started = Instant::now();
+    stream.write_all(chat_head("Transfer-Encoding: chunked\r\n").as_bytes()).await.unwrap();
+    let chunk = format!("1000\r\n{}\r\n", "a".repeat(0x1000));
+    for _ in 0..64 {
+        // 256 KiB in 4 KiB chunks; the server may stop reading and answer early.
+        if stream.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let response = read_response(&mut stream, started, Duration::from_secs(5)).await;
+    assert_eq!(response.problem(&[413]), None, "{response:?}");
+    assert!(response.status.is_some(), "the server closed without answering");
+    assert_still_serving(&app, "a chunked body past the limit").await;
+
+    // The same through reqwest with an actual body past the limit (declared).
+    let seen = post_raw(&app, Some("application/json"), format!("{{\"message\": \"{}\"}}", "a".repeat(100_000))).await;
+    assert_eq!(expect_error(&seen, 413, "100 KB body"), None);
+}
+
+/// Write `bytes` one at a time every 200 ms until the server answers or closes.
+async fn trickle(app: &TestApp, head_at_once: &str, bytes: &[u8]) -> crate::support::RawResponse {
+    let mut stream = connect(app.port).await;
+    let started = Instant::now();
+    stream.write_all(head_at_once.as_bytes()).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let bytes = bytes.to_vec();
+    let writing = tokio::spawn(async move {
+        for byte in bytes {
+            if writer.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Keep the write half open (the request is never finished).
+        std::future::pending::<()>().await;
+    });
+    let response = read_response(&mut reader, started, Duration::from_secs(10)).await;
+    writing.abort();
+    response
+}
+
+#[tokio::test]
+async fn a_body_arriving_a_byte_at_a_time_is_cut_off_with_408_by_the_read_timeout() {
+    let app = abuse_app().spawn().await;
+    let body = br#"{"message": "this body arrives one byte every 200 ms"}"#;
+    let head = chat_head(&format!("Content-Length: {}\r\n", body.len()));
+    let response = trickle(&app, &head, body).await;
+    assert_eq!(response.problem(&[408]), None, "{response:?}");
+    assert!(response.elapsed < READ_TIMEOUT + SLACK, "cut off only after {:?}", response.elapsed);
+    assert!(response.elapsed >= READ_TIMEOUT - Duration::from_millis(100), "cut off early: {:?}", response.elapsed);
+    assert_still_serving(&app, "a byte-at-a-time body").await;
+}
+
+#[tokio::test]
+async fn headers_arriving_a_byte_at_a_time_are_cut_off_by_the_read_timeout() {
+    let app = abuse_app().spawn().await;
+    let request = b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+    let response = trickle(&app, "", request).await;
+    assert_eq!(response.problem(&[408]), None, "{response:?}");
+    assert!(response.elapsed < READ_TIMEOUT + SLACK, "cut off only after {:?}", response.elapsed);
+    assert_still_serving(&app, "byte-at-a-time headers").await;
+}
+
+#[tokio::test]
+async fn very_long_or_very_many_headers_are_refused_and_the_server_stays_up() {
+    let app = abuse_app().spawn().await;
+    let long = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: {}\r\nConnection: close\r\n\r\n", "a".repeat(64 * 1024));
+    let response = exchange(app.port, long.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(response.problem(&[400, 431]), None, "64 KiB header: {response:?}");
+    assert_still_serving(&app, "a 64 KiB header").await;
+
+    let long_id = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: {}\r\nConnection: close\r\n\r\n", "b".repeat(16 * 1024));
+    let response = exchange(app.port, long_id.as_bytes(), Duration::from_secs(5)).await;
+    if response.status == Some(200) {
+        let id = response.header("x-request-id").unwrap_or_default();
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "a 16 KiB X-Request-Id came back as {}", preview(id));
+    } else {
+        assert_eq!(response.problem(&[400, 431]), None, "16 KiB X-Request-Id: {response:?}");
+    }
+
+    let many: String = (0..500).map(|i| format!("X-Header-{i}: {i}\r\n")).collect();
+    let request = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n{many}Connection: close\r\n\r\n");
+    let response = exchange(app.port, request.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(response.problem(&[400, 431]), None, "500 headers: {response:?}");
+    assert_still_serving(&app, "500 headers").await;
+
+    let long_path = format!("GET /{} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", "p".repeat(64 * 1024));
+    let response = exchange(app.port, long_path.as_bytes(), Duration::from_secs(5)).await;
+    assert_eq!(response.problem(&[400, 404, 414, 431]), None, "64 KiB path: {response:?}");
+    assert_still_serving(&app, "a 64 KiB path").await;
+}
+
+#[tokio::test]
+async fn protocol_garbage_is_refused_or_dropped_and_the_server_stays_up() {
+    let app = abuse_app().spawn().await;
+    let inputs: [&[u8]; 8] = [
+        b"GARBAGE\r\n\r\n",
+        b"\x00\x01\x02\x03\xff\xfe\r\n\r\n",
+        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+        b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header Name: x\r\n\r\n",
+        b"GET /health HTTP/1.1\r\nHost: x\r\nX-Nul: a\x00b\r\n\r\n",
+        b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    ];
+    let mut problems = Vec::new();
+    for input in inputs {
+        let response = exchange(app.port, input, Duration::from_secs(5)).await;
+        if let Some(problem) = response.problem(&[400, 404, 413, 505]) {
+            problems.push(format!("{}: {problem}", preview(&String::from_utf8_lossy(input))));
+        }
+    }
+    assert_no_problems("protocol garbage", problems);
+    assert_still_serving(&app, "protocol garbage").await;
+}
+
+#[tokio::test]
+async fn five_hundred_connections_at_once_neither_starve_health_nor_outlive_the_read_timeout() {
+    let app = abuse_app().spawn().await;
+    let sockets = join_all((0..500).map(|_| connect(app.port))).await;
+
+    // 500 idle connections are open: /health still answers promptly.
+    let started = Instant::now();
+    assert_still_serving(&app, "opening 500 idle connections").await;
+    assert!(started.elapsed() < Duration::from_secs(2), "/health took {:?}", started.elapsed());
+
+    // Idle connections that never send a request are closed (or get a 408) by the read
+    // timeout, so they cannot pin the server's connection slots.
+    let closes = join_all(sockets.into_iter().map(|mut socket| async move {
+        let started = Instant::now();
+        read_response(&mut socket, started, READ_TIMEOUT * 3 + SLACK).await
+    }))
+    .await;
+    let problems: Vec<String> = closes.iter().filter_map(|r| r.problem(&[408])).collect();
+    assert_no_problems("idle connections", problems);
+
+    // 500 connections each sending a request at once all get an answer.
+    let request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    let answers = join_all((0..500).map(|_| exchange(app.port, request, Duration::from_secs(20)))).await;
+    let problems: Vec<String> = answers
+        .iter()
+        .filter(|r| r.status != Some(200))
+        .map(|r| format!("got {:?} {}", r.status, preview(&r.body_text())))
+        .collect();
+    assert_no_problems("500 concurrent requests", problems);
+    assert_still_serving(&app, "500 connections").await;
+}
