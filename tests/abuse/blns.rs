@@ -3,7 +3,9 @@
 //! `X-Request-Id` and `Origin` headers.
 use crate::app::{json, TestApp};
 use crate::provider::{base_url, completion};
-use crate::support::{abuse_app, assert_no_problems, assert_still_serving, blns, chat_problem, preview, Seen};
+use crate::support::{
+    abuse_app, assert_no_problems, assert_still_serving, blns, chat_problem, preview, Seen,
+};
 use futures::stream::{self, StreamExt};
 use reqwest::header::HeaderValue;
 use serde_json::{json, Value};
@@ -18,7 +20,10 @@ const EXPRESSION_MODEL: &str = "abuse-expression";
 async fn session(app: &TestApp) -> String {
     let response = app.post_chat(&json!({ "message": "hello" })).await;
     assert_eq!(response.status(), 200);
-    json(response).await["session_id"].as_str().expect("a session id").to_owned()
+    json(response).await["session_id"]
+        .as_str()
+        .expect("a session id")
+        .to_owned()
 }
 
 /// Send every line as a chat message; return (line, response) pairs.
@@ -35,13 +40,18 @@ async fn chat_every_line(app: &TestApp, session_id: &str) -> Vec<(String, Seen)>
 }
 
 fn problems(results: &[(String, Seen)]) -> Vec<String> {
-    results.iter().filter_map(|(line, seen)| chat_problem(seen).map(|p| format!("{}: {p}", preview(line)))).collect()
+    results
+        .iter()
+        .filter_map(|(line, seen)| chat_problem(seen).map(|p| format!("{}: {p}", preview(line))))
+        .collect()
 }
 
 fn outcome_count(results: &[(String, Seen)], outcome: &str) -> usize {
     results
         .iter()
-        .filter(|(_, seen)| serde_json::from_str::<Value>(&seen.body).is_ok_and(|b| b["outcome"] == outcome))
+        .filter(|(_, seen)| {
+            serde_json::from_str::<Value>(&seen.body).is_ok_and(|b| b["outcome"] == outcome)
+        })
         .count()
 }
 
@@ -52,7 +62,11 @@ async fn every_naughty_string_as_a_message_gets_a_well_formed_governed_answer_an
     let results = chat_every_line(&app, &session_id).await;
     assert_no_problems("naughty strings as messages", problems(&results));
     let accepted = outcome_count(&results, "accepted");
-    assert!(accepted * 2 > results.len(), "only {accepted} of {} turns were accepted", results.len());
+    assert!(
+        accepted * 2 > results.len(),
+        "only {accepted} of {} turns were accepted",
+        results.len()
+    );
     assert_still_serving(&app, "the corpus").await;
 }
 
@@ -64,14 +78,19 @@ impl Respond for EchoTheUser {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let body: Value = request.body_json().expect("the provider request is JSON");
         if body["model"] == REASONING_MODEL {
-            return ResponseTemplate::new(200).set_body_json(completion("- answer the message briefly"));
+            return ResponseTemplate::new(200)
+                .set_body_json(completion("- answer the message briefly"));
         }
         let last_user = body["messages"]
             .as_array()
             .and_then(|messages| messages.iter().rev().find(|m| m["role"] == "user"))
             .and_then(|m| m["content"].as_str())
             .unwrap_or_default();
-        let reply = if last_user.trim().is_empty() { "(empty)" } else { last_user };
+        let reply = if last_user.trim().is_empty() {
+            "(empty)"
+        } else {
+            last_user
+        };
         ResponseTemplate::new(200).set_body_json(completion(reply))
     }
 }
@@ -79,7 +98,11 @@ impl Respond for EchoTheUser {
 #[tokio::test]
 async fn every_naughty_string_as_the_model_reply_is_governed_into_nothing_executable() {
     let provider = MockServer::start().await;
-    Mock::given(method("POST")).and(path("/v1/chat/completions")).respond_with(EchoTheUser).mount(&provider).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(EchoTheUser)
+        .mount(&provider)
+        .await;
     let app = abuse_app()
         .provider(&base_url(&provider))
         .env("LLM_REASONING_MODEL", REASONING_MODEL)
@@ -94,15 +117,31 @@ async fn every_naughty_string_as_the_model_reply_is_governed_into_nothing_execut
     // stood between the payloads and the page.
     let echoed = results
         .iter()
-        .filter(|(line, seen)| serde_json::from_str::<Value>(&seen.body).is_ok_and(|b| b["reply"] == line.as_str()))
+        .filter(|(line, seen)| {
+            serde_json::from_str::<Value>(&seen.body).is_ok_and(|b| b["reply"] == line.as_str())
+        })
         .count();
-    assert!(echoed * 3 > results.len(), "only {echoed} of {} replies were the echoed line", results.len());
-    let script = results.iter().find(|(line, _)| line.contains("<script>alert(")).expect("the corpus has a script tag");
+    assert!(
+        echoed * 3 > results.len(),
+        "only {echoed} of {} replies were the echoed line",
+        results.len()
+    );
+    let script = results
+        .iter()
+        .find(|(line, _)| line.contains("<script>alert("))
+        .expect("the corpus has a script tag");
     let body: Value = serde_json::from_str(&script.1.body).unwrap();
     assert_eq!(script.1.status, 200, "{}", script.1.body);
-    assert!(body["outcome"] == "accepted" || body["outcome"] == "refused", "{}", script.1.body);
+    assert!(
+        body["outcome"] == "accepted" || body["outcome"] == "refused",
+        "{}",
+        script.1.body
+    );
     let calls = provider.received_requests().await.map_or(0, |r| r.len());
-    assert!(calls > results.len(), "the provider was called {calls} times");
+    assert!(
+        calls > results.len(),
+        "the provider was called {calls} times"
+    );
     assert_still_serving(&app, "the echoed corpus").await;
 }
 
@@ -112,14 +151,21 @@ fn as_received(line: &str) -> &str {
 }
 
 fn is_safe_request_id(value: &str) -> bool {
-    (8..=64).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    (8..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Lines that can travel as a header value at all (no control characters).
 fn header_lines() -> Vec<(String, HeaderValue)> {
     blns()
         .into_iter()
-        .filter_map(|line| HeaderValue::from_bytes(line.as_bytes()).ok().map(|value| (line, value)))
+        .filter_map(|line| {
+            HeaderValue::from_bytes(line.as_bytes())
+                .ok()
+                .map(|value| (line, value))
+        })
         .collect()
 }
 
@@ -127,13 +173,24 @@ fn header_lines() -> Vec<(String, HeaderValue)> {
 async fn naughty_request_ids_are_replaced_by_a_uuid_unless_short_and_safe() {
     let app = abuse_app().spawn().await;
     let lines = header_lines();
-    assert!(lines.len() > 400, "only {} lines are header values", lines.len());
+    assert!(
+        lines.len() > 400,
+        "only {} lines are header values",
+        lines.len()
+    );
     let results: Vec<(String, Seen)> = stream::iter(lines)
         .map(|(line, value)| {
             let app = &app;
             async move {
-                let request = app.client.post(app.url("/api/chat")).header("x-request-id", value).json(&json!({ "message": "hi" }));
-                (line, Seen::read(request.send().await.expect("request sent")).await)
+                let request = app
+                    .client
+                    .post(app.url("/api/chat"))
+                    .header("x-request-id", value)
+                    .json(&json!({ "message": "hi" }));
+                (
+                    line,
+                    Seen::read(request.send().await.expect("request sent")).await,
+                )
             }
         })
         .buffer_unordered(CONCURRENCY)
@@ -151,14 +208,23 @@ async fn naughty_request_ids_are_replaced_by_a_uuid_unless_short_and_safe() {
         if is_safe_request_id(sent) {
             reused += 1;
             if id != sent {
-                problems.push(format!("{}: a safe id was not reused (got {id:?})", preview(line)));
+                problems.push(format!(
+                    "{}: a safe id was not reused (got {id:?})",
+                    preview(line)
+                ));
             }
         } else if uuid::Uuid::parse_str(id).is_err() || id == sent {
-            problems.push(format!("{}: an unsafe id came back as {id:?} instead of a fresh UUID", preview(line)));
+            problems.push(format!(
+                "{}: an unsafe id came back as {id:?} instead of a fresh UUID",
+                preview(line)
+            ));
         }
     }
     assert_no_problems("naughty X-Request-Id values", problems);
-    assert!(reused > 0, "no corpus line was a safe id: the reuse rule went untested");
+    assert!(
+        reused > 0,
+        "no corpus line was a safe id: the reuse rule went untested"
+    );
 }
 
 #[tokio::test]
@@ -195,9 +261,16 @@ async fn naughty_origins_are_never_echoed_into_access_control_allow_origin() {
     for (line, preflight, actual) in &results {
         for (what, seen) in [("preflight", preflight), ("POST", actual)] {
             if let Some(allowed) = seen.headers.get("access-control-allow-origin") {
-                problems.push(format!("{}: {what} got Access-Control-Allow-Origin {allowed:?}", preview(line)));
+                problems.push(format!(
+                    "{}: {what} got Access-Control-Allow-Origin {allowed:?}",
+                    preview(line)
+                ));
             }
-            if seen.headers.get("access-control-allow-credentials").is_some_and(|v| v == "true") {
+            if seen
+                .headers
+                .get("access-control-allow-credentials")
+                .is_some_and(|v| v == "true")
+            {
                 problems.push(format!("{}: {what} allows credentials", preview(line)));
             }
             if let Some(problem) = chat_problem(seen) {
@@ -205,7 +278,11 @@ async fn naughty_origins_are_never_echoed_into_access_control_allow_origin() {
             }
         }
         if (200..300).contains(&preflight.status) {
-            problems.push(format!("{}: the preflight was answered {}", preview(line), preflight.status));
+            problems.push(format!(
+                "{}: the preflight was answered {}",
+                preview(line),
+                preflight.status
+            ));
         }
     }
     assert_no_problems("naughty Origin values", problems);

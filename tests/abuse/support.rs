@@ -19,7 +19,10 @@ pub fn abuse_app() -> TestAppBuilder {
         .env("QUOTA_PER_MINUTE", "1000000")
         .env("QUOTA_PER_DAY", "1000000")
         .env("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1000000")
-        .env("REQUEST_READ_TIMEOUT_MS", &READ_TIMEOUT.as_millis().to_string())
+        .env(
+            "REQUEST_READ_TIMEOUT_MS",
+            &READ_TIMEOUT.as_millis().to_string(),
+        )
 }
 
 /// One response, fully read.
@@ -35,33 +38,54 @@ impl Seen {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.text().await.expect("the body is readable");
-        Seen { status, headers, body }
+        Seen {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().expect("header values are visible ASCII"))
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().expect("header values are visible ASCII"))
     }
 }
 
 /// Why a response is not a sanitized error (a JSON object with exactly `error` and
 /// `request_id`, the id also in `X-Request-Id`), if it is not.
-pub fn unsanitized_error(status: u16, request_id_header: Option<&str>, body: &str) -> Option<String> {
+pub fn unsanitized_error(
+    status: u16,
+    request_id_header: Option<&str>,
+    body: &str,
+) -> Option<String> {
     let Ok(Value::Object(map)) = serde_json::from_str::<Value>(body) else {
-        return Some(format!("{status} body is not a JSON object: {}", preview(body)));
+        return Some(format!(
+            "{status} body is not a JSON object: {}",
+            preview(body)
+        ));
     };
     let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
     keys.sort_unstable();
     if keys != ["error", "request_id"] {
-        return Some(format!("{status} body has keys {keys:?}: {}", preview(body)));
+        return Some(format!(
+            "{status} body has keys {keys:?}: {}",
+            preview(body)
+        ));
     }
     let (Some(code), Some(id)) = (map["error"].as_str(), map["request_id"].as_str()) else {
-        return Some(format!("{status} error/request_id are not strings: {}", preview(body)));
+        return Some(format!(
+            "{status} error/request_id are not strings: {}",
+            preview(body)
+        ));
     };
     if code.is_empty() || !code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
         return Some(format!("{status} error code {code:?} is not a stable code"));
     }
     if request_id_header != Some(id) {
-        return Some(format!("{status} X-Request-Id {request_id_header:?} differs from body request_id {id:?}"));
+        return Some(format!(
+            "{status} X-Request-Id {request_id_header:?} differs from body request_id {id:?}"
+        ));
     }
     None
 }
@@ -71,32 +95,60 @@ pub fn unsanitized_error(status: u16, request_id_header: Option<&str>, body: &st
 /// executable anywhere in the body.
 pub fn chat_problem(seen: &Seen) -> Option<String> {
     if seen.status >= 500 {
-        return Some(format!("got a 5xx: {} {}", seen.status, preview(&seen.body)));
+        return Some(format!(
+            "got a 5xx: {} {}",
+            seen.status,
+            preview(&seen.body)
+        ));
     }
     if let Some(found) = executable(&seen.body) {
-        return Some(format!("{} body contains {found:?}: {}", seen.status, preview(&seen.body)));
+        return Some(format!(
+            "{} body contains {found:?}: {}",
+            seen.status,
+            preview(&seen.body)
+        ));
     }
     if seen.status >= 400 && seen.status != 429 {
         return unsanitized_error(seen.status, seen.header("x-request-id"), &seen.body);
     }
     let Ok(body) = serde_json::from_str::<Value>(&seen.body) else {
-        return Some(format!("{} body is not JSON: {}", seen.status, preview(&seen.body)));
+        return Some(format!(
+            "{} body is not JSON: {}",
+            seen.status,
+            preview(&seen.body)
+        ));
     };
     let id = body["request_id"].as_str();
     if id.is_none() || id != seen.header("x-request-id") {
-        return Some(format!("{} request_id {id:?} vs X-Request-Id {:?}", seen.status, seen.header("x-request-id")));
+        return Some(format!(
+            "{} request_id {id:?} vs X-Request-Id {:?}",
+            seen.status,
+            seen.header("x-request-id")
+        ));
     }
-    if !matches!(body["outcome"].as_str(), Some("accepted" | "refused" | "aborted")) {
-        return Some(format!("{} has no governed outcome: {}", seen.status, preview(&seen.body)));
+    if !matches!(
+        body["outcome"].as_str(),
+        Some("accepted" | "refused" | "aborted")
+    ) {
+        return Some(format!(
+            "{} has no governed outcome: {}",
+            seen.status,
+            preview(&seen.body)
+        ));
     }
     if let Some(found) = body["reply"].as_str().and_then(executable) {
-        return Some(format!("{} reply contains {found:?}: {}", seen.status, preview(&seen.body)));
+        return Some(format!(
+            "{} reply contains {found:?}: {}",
+            seen.status,
+            preview(&seen.body)
+        ));
     }
     None
 }
 
 static EXECUTABLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)<\s*script|javascript\s*:|vbscript\s*:|\bon(error|load)\s*=").expect("a valid pattern")
+    Regex::new(r"(?i)<\s*script|javascript\s*:|vbscript\s*:|\bon(error|load)\s*=")
+        .expect("a valid pattern")
 });
 
 /// The executable payload in `text`, if any (case-insensitive, spacing-tolerant).
@@ -136,7 +188,10 @@ pub struct RawResponse {
 
 impl RawResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn body_text(&self) -> String {
@@ -149,7 +204,10 @@ impl RawResponse {
     pub fn problem(&self, expected: &[u16]) -> Option<String> {
         let status = self.status?;
         if !expected.contains(&status) {
-            return Some(format!("got {status}, expected one of {expected:?}: {}", preview(&self.body_text())));
+            return Some(format!(
+                "got {status}, expected one of {expected:?}: {}",
+                preview(&self.body_text())
+            ));
         }
         if self.body.is_empty() {
             return None;
@@ -160,24 +218,38 @@ impl RawResponse {
 
 /// Connect to the app's port on loopback.
 pub async fn connect(port: u16) -> TcpStream {
-    TcpStream::connect(("127.0.0.1", port)).await.expect("connected")
+    TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connected")
 }
 
 /// Read one response (or the close) from `stream`, for at most `limit`.
-pub async fn read_response(stream: &mut (impl AsyncRead + Unpin), started: Instant, limit: Duration) -> RawResponse {
+pub async fn read_response(
+    stream: &mut (impl AsyncRead + Unpin),
+    started: Instant,
+    limit: Duration,
+) -> RawResponse {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     let deadline = started + limit;
     loop {
         if let Some(response) = parse_complete(&buffer) {
-            return RawResponse { elapsed: started.elapsed(), ..response };
+            return RawResponse {
+                elapsed: started.elapsed(),
+                ..response
+            };
         }
         let remaining = deadline.saturating_duration_since(Instant::now());
         match tokio::time::timeout(remaining, stream.read(&mut chunk)).await {
-            Err(_) => panic!("no answer and no close within {limit:?} (got {} bytes)", buffer.len()),
+            Err(_) => panic!(
+                "no answer and no close within {limit:?} (got {} bytes)",
+                buffer.len()
+            ),
             Ok(Ok(0)) | Ok(Err(_)) => {
                 // Closed: whatever arrived is the answer (possibly none).
-                let mut response = parse_complete(&buffer).or_else(|| parse_head(&buffer)).unwrap_or_default();
+                let mut response = parse_complete(&buffer)
+                    .or_else(|| parse_head(&buffer))
+                    .unwrap_or_default();
                 response.elapsed = started.elapsed();
                 return response;
             }
@@ -205,7 +277,12 @@ fn parse_head(buffer: &[u8]) -> Option<RawResponse> {
         .filter_map(|line| line.split_once(':'))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Some(RawResponse { status: Some(status), headers, body: buffer[end + 4..].to_vec(), elapsed: Duration::ZERO })
+    Some(RawResponse {
+        status: Some(status),
+        headers,
+        body: buffer[end + 4..].to_vec(),
+        elapsed: Duration::ZERO,
+    })
 }
 
 /// The response, once its whole body (by Content-Length) has arrived.
@@ -227,7 +304,8 @@ pub fn chat_head(extra: &str) -> String {
 /// Every string of the Big List of Naughty Strings (comment and empty lines skipped).
 pub fn blns() -> Vec<String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/blns.txt");
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("the corpus {path} is readable: {e}"));
+    let bytes =
+        std::fs::read(path).unwrap_or_else(|e| panic!("the corpus {path} is readable: {e}"));
     let text = String::from_utf8(bytes).expect("the corpus is UTF-8");
     let lines: Vec<String> = text
         .split('\n')
@@ -235,7 +313,11 @@ pub fn blns() -> Vec<String> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(str::to_owned)
         .collect();
-    assert!(lines.len() > 500, "the corpus has only {} strings", lines.len());
+    assert!(
+        lines.len() > 500,
+        "the corpus has only {} strings",
+        lines.len()
+    );
     lines
 }
 

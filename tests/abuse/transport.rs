@@ -3,8 +3,8 @@
 //! gave is either the sanitized JSON error or a bodiless status from the HTTP codec.
 use crate::app::TestApp;
 use crate::support::{
-    abuse_app, assert_no_problems, assert_still_serving, chat_head, connect, exchange, preview, read_response,
-    unsanitized_error, Seen, READ_TIMEOUT,
+    abuse_app, assert_no_problems, assert_still_serving, chat_head, connect, exchange, preview,
+    read_response, unsanitized_error, Seen, READ_TIMEOUT,
 };
 use futures::future::join_all;
 use std::time::{Duration, Instant};
@@ -13,15 +13,25 @@ use tokio::io::AsyncWriteExt;
 /// How long past the read timeout a slow client may still be connected.
 const SLACK: Duration = Duration::from_millis(1500);
 
-async fn post_raw(app: &TestApp, content_type: Option<&str>, body: impl Into<reqwest::Body>) -> Seen {
+async fn post_raw(
+    app: &TestApp,
+    content_type: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> Seen {
     Seen::read(app.post_chat_raw(content_type, body).await).await
 }
 
 fn expect_error(seen: &Seen, status: u16, input: &str) -> Option<String> {
     if seen.status != status {
-        return Some(format!("{}: got {}, expected {status}: {}", preview(input), seen.status, preview(&seen.body)));
+        return Some(format!(
+            "{}: got {}, expected {status}: {}",
+            preview(input),
+            seen.status,
+            preview(&seen.body)
+        ));
     }
-    unsanitized_error(seen.status, seen.header("x-request-id"), &seen.body).map(|p| format!("{}: {p}", preview(input)))
+    unsanitized_error(seen.status, seen.header("x-request-id"), &seen.body)
+        .map(|p| format!("{}: {p}", preview(input)))
 }
 
 #[tokio::test]
@@ -62,7 +72,12 @@ async fn truncated_and_malformed_json_bodies_get_a_sanitized_400() {
         problems.extend(expect_error(&seen, 400, body));
     }
     // Invalid UTF-8 inside a string.
-    let seen = post_raw(&app, Some("application/json"), b"{\"message\": \"\xff\xfe\"}".to_vec()).await;
+    let seen = post_raw(
+        &app,
+        Some("application/json"),
+        b"{\"message\": \"\xff\xfe\"}".to_vec(),
+    )
+    .await;
     problems.extend(expect_error(&seen, 400, "invalid UTF-8"));
     assert_no_problems("malformed bodies", problems);
     assert_still_serving(&app, "malformed bodies").await;
@@ -87,7 +102,10 @@ async fn deeply_nested_json_is_rejected_without_exhausting_the_stack() {
     // With the default limit the same bodies never reach the parser.
     let app = abuse_app().spawn().await;
     let seen = post_raw(&app, Some("application/json"), deep_arrays).await;
-    assert_no_problems("deeply nested JSON over the limit", expect_error(&seen, 413, "100k [").into_iter().collect());
+    assert_no_problems(
+        "deeply nested JSON over the limit",
+        expect_error(&seen, 413, "100k [").into_iter().collect(),
+    );
     assert_still_serving(&app, "deeply nested JSON over the limit").await;
 }
 
@@ -137,10 +155,18 @@ async fn wrong_or_missing_content_types_get_a_sanitized_415_and_json_variants_ar
         let seen = post_raw(&app, content_type, body).await;
         problems.extend(expect_error(&seen, 415, &format!("{content_type:?}")));
     }
-    for content_type in ["application/json", "application/json; charset=utf-8", "Application/JSON"] {
+    for content_type in [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+    ] {
         let seen = post_raw(&app, Some(content_type), body).await;
         if seen.status != 200 {
-            problems.push(format!("{content_type}: got {} {}", seen.status, preview(&seen.body)));
+            problems.push(format!(
+                "{content_type}: got {} {}",
+                seen.status,
+                preview(&seen.body)
+            ));
         }
     }
     assert_no_problems("content types", problems);
@@ -150,16 +176,32 @@ async fn wrong_or_missing_content_types_get_a_sanitized_415_and_json_variants_ar
 async fn a_declared_body_past_the_limit_is_refused_with_413_before_it_is_sent() {
     let app = abuse_app().spawn().await;
     let head = chat_head("Content-Length: 10000000\r\n");
-    let response = exchange(app.port, format!("{head}{{\"message\": \"").as_bytes(), Duration::from_secs(5)).await;
+    let response = exchange(
+        app.port,
+        format!("{head}{{\"message\": \"").as_bytes(),
+        Duration::from_secs(5),
+    )
+    .await;
     assert_eq!(response.problem(&[413]), None, "{response:?}");
-    assert!(response.status.is_some(), "the server closed without answering");
-    assert!(response.elapsed < READ_TIMEOUT, "413 took {:?}: the server waited for the body", response.elapsed);
+    assert!(
+        response.status.is_some(),
+        "the server closed without answering"
+    );
+    assert!(
+        response.elapsed < READ_TIMEOUT,
+        "413 took {:?}: the server waited for the body",
+        response.elapsed
+    );
 
     // A declared length that is not a number.
     for length in ["abc", "-1", "99999999999999999999999", "10, 10"] {
         let head = chat_head(&format!("Content-Length: {length}\r\n"));
         let response = exchange(app.port, head.as_bytes(), Duration::from_secs(5)).await;
-        assert_eq!(response.problem(&[400, 413]), None, "Content-Length {length}: {response:?}");
+        assert_eq!(
+            response.problem(&[400, 413]),
+            None,
+            "Content-Length {length}: {response:?}"
+        );
     }
     assert_still_serving(&app, "oversized declared bodies").await;
 }
@@ -169,7 +211,10 @@ async fn an_undeclared_chunked_body_past_the_limit_is_refused_with_413() {
     let app = abuse_app().spawn().await;
     let mut stream = connect(app.port).await;
     let started = Instant::now();
-    stream.write_all(chat_head("Transfer-Encoding: chunked\r\n").as_bytes()).await.unwrap();
+    stream
+        .write_all(chat_head("Transfer-Encoding: chunked\r\n").as_bytes())
+        .await
+        .unwrap();
     let chunk = format!("1000\r\n{}\r\n", "a".repeat(0x1000));
     for _ in 0..64 {
         // 256 KiB in 4 KiB chunks; the server may stop reading and answer early.
@@ -179,11 +224,19 @@ async fn an_undeclared_chunked_body_past_the_limit_is_refused_with_413() {
     }
     let response = read_response(&mut stream, started, Duration::from_secs(5)).await;
     assert_eq!(response.problem(&[413]), None, "{response:?}");
-    assert!(response.status.is_some(), "the server closed without answering");
+    assert!(
+        response.status.is_some(),
+        "the server closed without answering"
+    );
     assert_still_serving(&app, "a chunked body past the limit").await;
 
     // The same through reqwest with an actual body past the limit (declared).
-    let seen = post_raw(&app, Some("application/json"), format!("{{\"message\": \"{}\"}}", "a".repeat(100_000))).await;
+    let seen = post_raw(
+        &app,
+        Some("application/json"),
+        format!("{{\"message\": \"{}\"}}", "a".repeat(100_000)),
+    )
+    .await;
     assert_eq!(expect_error(&seen, 413, "100 KB body"), None);
 }
 
@@ -216,8 +269,16 @@ async fn a_body_arriving_a_byte_at_a_time_is_cut_off_with_408_by_the_read_timeou
     let head = chat_head(&format!("Content-Length: {}\r\n", body.len()));
     let response = trickle(&app, &head, body).await;
     assert_eq!(response.problem(&[408]), None, "{response:?}");
-    assert!(response.elapsed < READ_TIMEOUT + SLACK, "cut off only after {:?}", response.elapsed);
-    assert!(response.elapsed >= READ_TIMEOUT - Duration::from_millis(100), "cut off early: {:?}", response.elapsed);
+    assert!(
+        response.elapsed < READ_TIMEOUT + SLACK,
+        "cut off only after {:?}",
+        response.elapsed
+    );
+    assert!(
+        response.elapsed >= READ_TIMEOUT - Duration::from_millis(100),
+        "cut off early: {:?}",
+        response.elapsed
+    );
     assert_still_serving(&app, "a byte-at-a-time body").await;
 }
 
@@ -227,36 +288,70 @@ async fn headers_arriving_a_byte_at_a_time_are_cut_off_by_the_read_timeout() {
     let request = b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     let response = trickle(&app, "", request).await;
     assert_eq!(response.problem(&[408]), None, "{response:?}");
-    assert!(response.elapsed < READ_TIMEOUT + SLACK, "cut off only after {:?}", response.elapsed);
+    assert!(
+        response.elapsed < READ_TIMEOUT + SLACK,
+        "cut off only after {:?}",
+        response.elapsed
+    );
     assert_still_serving(&app, "byte-at-a-time headers").await;
 }
 
 #[tokio::test]
 async fn very_long_or_very_many_headers_are_refused_and_the_server_stays_up() {
     let app = abuse_app().spawn().await;
-    let long = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: {}\r\nConnection: close\r\n\r\n", "a".repeat(64 * 1024));
+    let long = format!(
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(64 * 1024)
+    );
     let response = exchange(app.port, long.as_bytes(), Duration::from_secs(5)).await;
-    assert_eq!(response.problem(&[400, 431]), None, "64 KiB header: {response:?}");
+    assert_eq!(
+        response.problem(&[400, 431]),
+        None,
+        "64 KiB header: {response:?}"
+    );
     assert_still_serving(&app, "a 64 KiB header").await;
 
-    let long_id = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: {}\r\nConnection: close\r\n\r\n", "b".repeat(16 * 1024));
+    let long_id = format!(
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: {}\r\nConnection: close\r\n\r\n",
+        "b".repeat(16 * 1024)
+    );
     let response = exchange(app.port, long_id.as_bytes(), Duration::from_secs(5)).await;
     if response.status == Some(200) {
         let id = response.header("x-request-id").unwrap_or_default();
-        assert!(uuid::Uuid::parse_str(id).is_ok(), "a 16 KiB X-Request-Id came back as {}", preview(id));
+        assert!(
+            uuid::Uuid::parse_str(id).is_ok(),
+            "a 16 KiB X-Request-Id came back as {}",
+            preview(id)
+        );
     } else {
-        assert_eq!(response.problem(&[400, 431]), None, "16 KiB X-Request-Id: {response:?}");
+        assert_eq!(
+            response.problem(&[400, 431]),
+            None,
+            "16 KiB X-Request-Id: {response:?}"
+        );
     }
 
     let many: String = (0..500).map(|i| format!("X-Header-{i}: {i}\r\n")).collect();
-    let request = format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n{many}Connection: close\r\n\r\n");
+    let request =
+        format!("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n{many}Connection: close\r\n\r\n");
     let response = exchange(app.port, request.as_bytes(), Duration::from_secs(5)).await;
-    assert_eq!(response.problem(&[400, 431]), None, "500 headers: {response:?}");
+    assert_eq!(
+        response.problem(&[400, 431]),
+        None,
+        "500 headers: {response:?}"
+    );
     assert_still_serving(&app, "500 headers").await;
 
-    let long_path = format!("GET /{} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", "p".repeat(64 * 1024));
+    let long_path = format!(
+        "GET /{} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        "p".repeat(64 * 1024)
+    );
     let response = exchange(app.port, long_path.as_bytes(), Duration::from_secs(5)).await;
-    assert_eq!(response.problem(&[400, 404, 414, 431]), None, "64 KiB path: {response:?}");
+    assert_eq!(
+        response.problem(&[400, 404, 414, 431]),
+        None,
+        "64 KiB path: {response:?}"
+    );
     assert_still_serving(&app, "a 64 KiB path").await;
 }
 
@@ -277,7 +372,10 @@ async fn protocol_garbage_is_refused_or_dropped_and_the_server_stays_up() {
     for input in inputs {
         let response = exchange(app.port, input, Duration::from_secs(5)).await;
         if let Some(problem) = response.problem(&[400, 404, 413, 505]) {
-            problems.push(format!("{}: {problem}", preview(&String::from_utf8_lossy(input))));
+            problems.push(format!(
+                "{}: {problem}",
+                preview(&String::from_utf8_lossy(input))
+            ));
         }
     }
     assert_no_problems("protocol garbage", problems);
@@ -292,7 +390,11 @@ async fn five_hundred_connections_at_once_neither_starve_health_nor_outlive_the_
     // 500 idle connections are open: /health still answers promptly.
     let started = Instant::now();
     assert_still_serving(&app, "opening 500 idle connections").await;
-    assert!(started.elapsed() < Duration::from_secs(2), "/health took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "/health took {:?}",
+        started.elapsed()
+    );
 
     // Idle connections that never send a request are closed (or get a 408) by the read
     // timeout, so they cannot pin the server's connection slots.
@@ -306,7 +408,8 @@ async fn five_hundred_connections_at_once_neither_starve_health_nor_outlive_the_
 
     // 500 connections each sending a request at once all get an answer.
     let request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    let answers = join_all((0..500).map(|_| exchange(app.port, request, Duration::from_secs(20)))).await;
+    let answers =
+        join_all((0..500).map(|_| exchange(app.port, request, Duration::from_secs(20)))).await;
     let problems: Vec<String> = answers
         .iter()
         .filter(|r| r.status != Some(200))

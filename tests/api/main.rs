@@ -5,5 +5,6 @@ mod app;
 mod chat_contract;
 mod cors;
 mod fail_closed;
+mod metrics;
 mod probes;
 mod request_id;

@@ -1,4 +1,6 @@
 //! Tests of the real binary: process start-up, signals, the command line, and what it prints.
+#[path = "../common/db.rs"]
+mod db;
 #[path = "../common/process.rs"]
 mod process;
 
@@ -8,3 +10,4 @@ mod provider;
 mod check_config;
 mod secrets;
 mod shutdown;
+mod telemetry;

@@ -1,5 +1,6 @@
 //! Every secret the process holds is set to a distinctive value; every endpoint and failure
 //! path is exercised; then all output (log lines, response headers and bodies) is searched.
+use crate::db::TestDatabase;
 use crate::process::{binary, ServerProcess};
 use crate::provider::completion;
 use serde_json::json;
@@ -14,16 +15,6 @@ const SERVICE_KEY: &str = "SecretServiceRoleKey3c5a8e";
 const METRICS_TOKEN: &str = "SecretMetricsToken6d2b9f";
 const HASH_KEY: &str = "SecretAddressHashKey1a7e4c";
 const SECRETS: [&str; 6] = [PROVIDER_KEY, DB_PASSWORD, ANON_KEY, SERVICE_KEY, METRICS_TOKEN, HASH_KEY];
-
-async fn fresh_database() -> String {
-    let admin = std::env::var("GC_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let (client, connection) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("admin connection");
-    tokio::spawn(connection);
-    let name = format!("gc_secrets_{}", uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("database created");
-    // Trust auth ignores the password, so a real connection carries a distinctive secret.
-    format!("postgres://postgres:{DB_PASSWORD}@127.0.0.1:5432/{name}")
-}
 
 /// A provider that tries to leak every secret in its replies, and fails on demand.
 async fn leaky_provider() -> MockServer {
@@ -99,7 +90,9 @@ fn assert_no_secret(haystack: &str, what: &str) {
 async fn no_secret_value_appears_in_any_log_line_header_or_body() {
     let provider = leaky_provider().await;
     let provider_url = format!("{}/v1", provider.uri());
-    let database_url = fresh_database().await;
+    let database = TestDatabase::create_empty().await;
+    // Trust auth ignores the password, so a real connection carries a distinctive secret.
+    let database_url = database.direct_url().replacen("postgres@", &format!("postgres:{DB_PASSWORD}@"), 1);
     let env = [
         ("LOG_LEVEL", "debug"),
         ("MODEL_PROVIDER_API_KEY", PROVIDER_KEY),
