@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "governed-chat", version, about = "A chat backend that governs every turn")]
+#[command(
+    name = "governed-chat",
+    version,
+    about = "A chat backend that governs every turn"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -49,8 +53,15 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,
         Command::Status { json } => status(&config, json).await,
-        Command::Smoke { base_url, origin, json } => {
-            let options = crate::smoke::SmokeOptions { origin, ..crate::smoke::SmokeOptions::new(base_url) };
+        Command::Smoke {
+            base_url,
+            origin,
+            json,
+        } => {
+            let options = crate::smoke::SmokeOptions {
+                origin,
+                ..crate::smoke::SmokeOptions::new(base_url)
+            };
             return crate::smoke::command(options, json).await;
         }
     };
@@ -82,18 +93,32 @@ async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: &LoadedConfig) -> anyhow::Result<()> {
-    anyhow::ensure!(config.settings.database.url.is_some(), "DATABASE_URL is not set: nothing to migrate");
-    let store = Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
-    let report = store.migrate().await.context("Failed to apply migrations")?;
+    anyhow::ensure!(
+        config.settings.database.url.is_some(),
+        "DATABASE_URL is not set: nothing to migrate"
+    );
+    let store =
+        Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
+    let report = store
+        .migrate()
+        .await
+        .context("Failed to apply migrations")?;
     println!("{report}");
     Ok(())
 }
 
 async fn status(config: &LoadedConfig, json: bool) -> anyhow::Result<()> {
-    let store = Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
-    let report = store.status().await.context("Failed to read status from the metadata store")?;
+    let store =
+        Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
+    let report = store
+        .status()
+        .await
+        .context("Failed to read status from the metadata store")?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&report).context("Failed to encode status")?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).context("Failed to encode status")?
+        );
     } else {
         println!("{report}");
     }

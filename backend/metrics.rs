@@ -65,14 +65,46 @@ impl Metrics {
         let reaper_deleted = Counter::default();
         let ready = Gauge::default();
         registry.register("turns", "Chat turns by outcome and category", turns.clone());
-        registry.register("provider_calls", "Provider calls by stage and status class", provider_calls.clone());
-        registry.register("turn_duration_seconds", "Whole turn latency", turn_seconds.clone());
-        registry.register("provider_duration_seconds", "Time spent waiting on the provider per turn", provider_seconds.clone());
-        registry.register("overhead_duration_seconds", "Turn latency minus provider time", overhead_seconds.clone());
-        registry.register("writer_queue_depth", "Metadata rows waiting to be written", writer_queue_depth.clone());
-        registry.register("writer_dropped_rows", "Metadata rows dropped because the queue was full", writer_dropped.clone());
-        registry.register("writer_written_rows", "Metadata rows written", writer_written.clone());
-        registry.register("reaper_deleted_rows", "Expired rows deleted by the reaper", reaper_deleted.clone());
+        registry.register(
+            "provider_calls",
+            "Provider calls by stage and status class",
+            provider_calls.clone(),
+        );
+        registry.register(
+            "turn_duration_seconds",
+            "Whole turn latency",
+            turn_seconds.clone(),
+        );
+        registry.register(
+            "provider_duration_seconds",
+            "Time spent waiting on the provider per turn",
+            provider_seconds.clone(),
+        );
+        registry.register(
+            "overhead_duration_seconds",
+            "Turn latency minus provider time",
+            overhead_seconds.clone(),
+        );
+        registry.register(
+            "writer_queue_depth",
+            "Metadata rows waiting to be written",
+            writer_queue_depth.clone(),
+        );
+        registry.register(
+            "writer_dropped_rows",
+            "Metadata rows dropped because the queue was full",
+            writer_dropped.clone(),
+        );
+        registry.register(
+            "writer_written_rows",
+            "Metadata rows written",
+            writer_written.clone(),
+        );
+        registry.register(
+            "reaper_deleted_rows",
+            "Expired rows deleted by the reaper",
+            reaper_deleted.clone(),
+        );
         registry.register("ready", "1 when the service is ready", ready.clone());
         Metrics {
             registry,
@@ -89,11 +121,20 @@ impl Metrics {
         }
     }
 
-    pub fn record_turn(&self, outcome: &'static str, category: &'static str, total: Duration, provider: Duration) {
-        self.turns.get_or_create(&TurnLabels { outcome, category }).inc();
+    pub fn record_turn(
+        &self,
+        outcome: &'static str,
+        category: &'static str,
+        total: Duration,
+        provider: Duration,
+    ) {
+        self.turns
+            .get_or_create(&TurnLabels { outcome, category })
+            .inc();
         self.turn_seconds.observe(total.as_secs_f64());
         self.provider_seconds.observe(provider.as_secs_f64());
-        self.overhead_seconds.observe(total.saturating_sub(provider).as_secs_f64());
+        self.overhead_seconds
+            .observe(total.saturating_sub(provider).as_secs_f64());
     }
 
     pub fn record_provider_call(&self, stage: &'static str, status: Option<u16>) {
@@ -104,11 +145,17 @@ impl Metrics {
             Some(_) => "other",
             None => "error",
         };
-        self.provider_calls.get_or_create(&ProviderLabels { stage, status_class }).inc();
+        self.provider_calls
+            .get_or_create(&ProviderLabels {
+                stage,
+                status_class,
+            })
+            .inc();
     }
 
     pub fn encode(&self, inputs: ScrapeInputs) -> String {
-        self.writer_queue_depth.set(i64::try_from(inputs.writer_queue_depth).unwrap_or(i64::MAX));
+        self.writer_queue_depth
+            .set(i64::try_from(inputs.writer_queue_depth).unwrap_or(i64::MAX));
         catch_up(&self.writer_dropped, inputs.writer_dropped);
         catch_up(&self.writer_written, inputs.writer_written);
         catch_up(&self.reaper_deleted, inputs.reaper_deleted);

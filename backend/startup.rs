@@ -6,8 +6,8 @@ use crate::http::{self, Readiness};
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::state::AppState;
-use crate::store::Reaper;
 use crate::store::MetadataWriter;
+use crate::store::Reaper;
 use crate::store::Store;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, HttpServer};
@@ -38,7 +38,10 @@ impl ShutdownHandle {
     /// timeout); then `run_until_stopped` flushes background tasks and returns.
     pub async fn shutdown(&self) {
         self.readiness.begin_shutdown();
-        tracing::info!(event = "shutdown", "shutdown requested: draining in-flight requests");
+        tracing::info!(
+            event = "shutdown",
+            "shutdown requested: draining in-flight requests"
+        );
         self.server.stop(true).await;
     }
 }
@@ -49,11 +52,17 @@ impl Application {
         for problem in &config.problems {
             tracing::error!(variable = %problem.variable, reason = %problem.reason, "configuration problem");
         }
-        let store = Arc::new(Store::from_settings(&settings).context("Failed to set up the metadata store")?);
+        let store = Arc::new(
+            Store::from_settings(&settings).context("Failed to set up the metadata store")?,
+        );
         if settings.database.migrate_on_start {
-            store.migrate().await.context("Failed to apply migrations on start")?;
+            store
+                .migrate()
+                .await
+                .context("Failed to apply migrations on start")?;
         }
-        let provider = Provider::from_settings(&settings.provider).context("Failed to set up the model provider")?;
+        let provider = Provider::from_settings(&settings.provider)
+            .context("Failed to set up the model provider")?;
         let governor = Governor::new(GovernorConfig {
             max_message_chars: settings.limits.max_message_chars,
             max_message_bytes: settings.limits.max_message_bytes,
@@ -62,14 +71,20 @@ impl Application {
             secrets: all_secrets(&settings),
         });
         let readiness = Arc::new(Readiness::new(config.problem_variables()));
-        let check_timeout = settings.database.connect_timeout.min(Duration::from_millis(900));
-        let readiness_task = readiness.spawn_checker(Arc::clone(&store), READINESS_PERIOD, check_timeout);
+        let check_timeout = settings
+            .database
+            .connect_timeout
+            .min(Duration::from_millis(900));
+        let readiness_task =
+            readiness.spawn_checker(Arc::clone(&store), READINESS_PERIOD, check_timeout);
         let writer = MetadataWriter::spawn(Arc::clone(&store), &settings.writer);
         let reaper = Reaper::spawn(Arc::clone(&store), &settings.retention);
 
         let listener = TcpListener::bind((settings.host, settings.port))
             .with_context(|| format!("Failed to bind {}:{}", settings.host, settings.port))?;
-        let address = listener.local_addr().context("Failed to read the bound address")?;
+        let address = listener
+            .local_addr()
+            .context("Failed to read the bound address")?;
         let state = web::Data::new(AppState {
             settings: settings.clone(),
             governor,
@@ -96,7 +111,12 @@ impl Application {
             ready_config = config.problems.is_empty(),
             "governed-chat listening"
         );
-        Ok(Application { address, server, state, readiness_task })
+        Ok(Application {
+            address,
+            server,
+            state,
+            readiness_task,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -108,7 +128,10 @@ impl Application {
     }
 
     pub fn shutdown_handle(&self) -> ShutdownHandle {
-        ShutdownHandle { server: self.server.handle(), readiness: Arc::clone(&self.state.readiness) }
+        ShutdownHandle {
+            server: self.server.handle(),
+            readiness: Arc::clone(&self.state.readiness),
+        }
     }
 
     /// Serve until SIGTERM/SIGINT (or a `ShutdownHandle`), then drain, flush and return.
@@ -146,20 +169,29 @@ fn all_secrets(settings: &crate::config::Settings) -> Vec<SecretString> {
         Some(settings.quota.address_hash_key.clone()),
         Some(settings.provider.base_url.clone()),
     ];
-    let passwords: Vec<SecretString> = [settings.database.url.as_ref(), settings.supabase.url.as_ref(), Some(&settings.provider.base_url)]
-        .into_iter()
-        .flatten()
-        .flat_map(|url| url_passwords(url.expose_secret()))
-        .collect();
+    let passwords: Vec<SecretString> = [
+        settings.database.url.as_ref(),
+        settings.supabase.url.as_ref(),
+        Some(&settings.provider.base_url),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|url| url_passwords(url.expose_secret()))
+    .collect();
     whole.into_iter().flatten().chain(passwords).collect()
 }
 
 /// The password of a URL, both as written (percent-encoded) and decoded.
 fn url_passwords(raw: &str) -> Vec<SecretString> {
-    let Some(encoded) = url::Url::parse(raw).ok().and_then(|url| url.password().map(str::to_owned)) else {
+    let Some(encoded) = url::Url::parse(raw)
+        .ok()
+        .and_then(|url| url.password().map(str::to_owned))
+    else {
         return Vec::new();
     };
-    let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8_lossy().into_owned();
+    let decoded = percent_encoding::percent_decode_str(&encoded)
+        .decode_utf8_lossy()
+        .into_owned();
     let mut passwords = vec![SecretString::from(encoded.clone())];
     if decoded != encoded {
         passwords.push(SecretString::from(decoded));
@@ -169,7 +201,10 @@ fn url_passwords(raw: &str) -> Vec<SecretString> {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+    match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
         (Ok(mut term), Ok(mut int)) => {
             tokio::select! {
                 _ = term.recv() => tracing::info!(event = "signal", signal = "SIGTERM", "signal received"),

@@ -5,8 +5,8 @@ use crate::http::Readiness;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
 use crate::store::ReaperHandle;
-use crate::store::WriterHandle;
 use crate::store::Store;
+use crate::store::WriterHandle;
 use std::sync::Arc;
 
 pub struct AppState {

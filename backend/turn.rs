@@ -18,9 +18,19 @@ pub struct TurnRequest {
 
 /// How the turn ended. `Invalid` is not a turn at all (nothing was admitted).
 pub enum TurnResult {
-    Accepted { session_id: SessionId, reply: String },
-    Refused { session_id: Option<SessionId>, category: Category, reply: &'static str },
-    Aborted { session_id: Option<SessionId>, category: Category },
+    Accepted {
+        session_id: SessionId,
+        reply: String,
+    },
+    Refused {
+        session_id: Option<SessionId>,
+        category: Category,
+        reply: &'static str,
+    },
+    Aborted {
+        session_id: Option<SessionId>,
+        category: Category,
+    },
     Invalid,
 }
 
@@ -36,7 +46,9 @@ impl TurnResult {
 
     pub fn category(&self) -> Option<Category> {
         match self {
-            TurnResult::Refused { category, .. } | TurnResult::Aborted { category, .. } => Some(*category),
+            TurnResult::Refused { category, .. } | TurnResult::Aborted { category, .. } => {
+                Some(*category)
+            }
             _ => None,
         }
     }
@@ -59,7 +71,8 @@ pub async fn run(state: &AppState, request: TurnRequest) -> TurnResult {
     let result = govern(state, &request, started, &mut measures).await;
 
     if let Some(outcome) = result.outcome() {
-        let provider_time = measures.reasoning.unwrap_or_default() + measures.expression.unwrap_or_default();
+        let provider_time =
+            measures.reasoning.unwrap_or_default() + measures.expression.unwrap_or_default();
         let category = result.category();
         state.metrics.record_turn(
             outcome.as_str(),
@@ -95,24 +108,45 @@ pub async fn run(state: &AppState, request: TurnRequest) -> TurnResult {
     result
 }
 
-async fn govern(state: &AppState, request: &TurnRequest, started: Instant, measures: &mut Measures) -> TurnResult {
+async fn govern(
+    state: &AppState,
+    request: &TurnRequest,
+    started: Instant,
+    measures: &mut Measures,
+) -> TurnResult {
     let readiness = &state.readiness;
     if readiness.is_shutting_down() {
-        return TurnResult::Aborted { session_id: None, category: Category::ShuttingDown };
+        return TurnResult::Aborted {
+            session_id: None,
+            category: Category::ShuttingDown,
+        };
     }
     if !readiness.database_ok() {
-        return TurnResult::Aborted { session_id: None, category: Category::DependencyDatabase };
+        return TurnResult::Aborted {
+            session_id: None,
+            category: Category::DependencyDatabase,
+        };
     }
 
-    let admission = AdmissionRequest { session_id: request.session_id.clone(), client_address: request.client_address.clone() };
+    let admission = AdmissionRequest {
+        session_id: request.session_id.clone(),
+        client_address: request.client_address.clone(),
+    };
     let query_timeout = state.settings.database.query_timeout;
     let session_id = match tokio::time::timeout(query_timeout, state.store.admit(admission)).await {
         Ok(Ok(Admission::Admitted { session_id, .. })) => session_id,
         Ok(Ok(Admission::OverQuota { session_id })) => {
-            return TurnResult::Refused { session_id, category: Category::Quota, reply: QUOTA_REPLY };
+            return TurnResult::Refused {
+                session_id,
+                category: Category::Quota,
+                reply: QUOTA_REPLY,
+            };
         }
         Ok(Err(_)) | Err(_) => {
-            return TurnResult::Aborted { session_id: None, category: Category::DependencyDatabase };
+            return TurnResult::Aborted {
+                session_id: None,
+                category: Category::DependencyDatabase,
+            };
         }
     };
 
@@ -120,28 +154,67 @@ async fn govern(state: &AppState, request: &TurnRequest, started: Instant, measu
         Ok(input) => input,
         Err(InputRejection::Empty) => return TurnResult::Invalid,
         Err(InputRejection::Refused(refusal)) => {
-            return TurnResult::Refused { session_id: Some(session_id), category: refusal.category, reply: refusal.reply() };
+            return TurnResult::Refused {
+                session_id: Some(session_id),
+                category: refusal.category,
+                reply: refusal.reply(),
+            };
         }
     };
     measures.input_chars = count_chars(&input.text);
 
     let deadline = state.settings.provider.turn_deadline;
-    let notes = match call(state, Stage::Reasoning, &governor::reasoning_messages(&input.text), deadline, started, measures).await {
+    let notes = match call(
+        state,
+        Stage::Reasoning,
+        &governor::reasoning_messages(&input.text),
+        deadline,
+        started,
+        measures,
+    )
+    .await
+    {
         Ok(completion) => completion.text,
-        Err(error) => return TurnResult::Aborted { session_id: Some(session_id), category: error.category() },
+        Err(error) => {
+            return TurnResult::Aborted {
+                session_id: Some(session_id),
+                category: error.category(),
+            }
+        }
     };
     let messages = governor::expression_messages(&notes, &input.text);
-    let draft = match call(state, Stage::Expression, &messages, deadline, started, measures).await {
+    let draft = match call(
+        state,
+        Stage::Expression,
+        &messages,
+        deadline,
+        started,
+        measures,
+    )
+    .await
+    {
         Ok(completion) => completion.text,
-        Err(error) => return TurnResult::Aborted { session_id: Some(session_id), category: error.category() },
+        Err(error) => {
+            return TurnResult::Aborted {
+                session_id: Some(session_id),
+                category: error.category(),
+            }
+        }
     };
 
     match state.governor.govern_output(&draft, &notes) {
         Ok(reply) => {
             measures.output_chars = count_chars(&reply.text);
-            TurnResult::Accepted { session_id, reply: reply.text }
+            TurnResult::Accepted {
+                session_id,
+                reply: reply.text,
+            }
         }
-        Err(refusal) => TurnResult::Refused { session_id: Some(session_id), category: refusal.category, reply: refusal.reply() },
+        Err(refusal) => TurnResult::Refused {
+            session_id: Some(session_id),
+            category: refusal.category,
+            reply: refusal.reply(),
+        },
     }
 }
 
@@ -175,7 +248,9 @@ const QUOTA_REPLY: &str = "You have sent too many messages. Please wait a moment
 fn session_of(result: &TurnResult) -> Option<SessionId> {
     match result {
         TurnResult::Accepted { session_id, .. } => Some(session_id.clone()),
-        TurnResult::Refused { session_id, .. } | TurnResult::Aborted { session_id, .. } => session_id.clone(),
+        TurnResult::Refused { session_id, .. } | TurnResult::Aborted { session_id, .. } => {
+            session_id.clone()
+        }
         TurnResult::Invalid => None,
     }
 }

@@ -1,6 +1,6 @@
+use super::settings::*;
 use super::validate::validate;
 use super::{names, Environment, Origin, Problem, RawEnv};
-use super::settings::*;
 use secrecy::SecretString;
 use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
@@ -20,14 +20,20 @@ impl LoadedConfig {
     }
 
     pub fn from_env(env: &RawEnv) -> Self {
-        let mut reader = Reader { env, problems: Vec::new() };
+        let mut reader = Reader {
+            env,
+            problems: Vec::new(),
+        };
         let settings = reader.settings();
         let mut problems = reader.problems;
         problems.extend(validate(env, &settings));
         for name in env.names() {
             if let Some(meant) = names::probable_misspelling(name) {
                 if env.get(meant).is_none() {
-                    problems.push(Problem::new(name, format!("unknown variable; did you mean {meant}?")));
+                    problems.push(Problem::new(
+                        name,
+                        format!("unknown variable; did you mean {meant}?"),
+                    ));
                 }
             }
         }
@@ -70,8 +76,16 @@ impl Reader<'_> {
         self.env.get(name).map(SecretString::from)
     }
 
-    fn number<T: FromStr + PartialOrd + Copy + std::fmt::Display>(&mut self, name: &str, default: T, min: T, max: T) -> T {
-        let Some(raw) = self.env.get(name) else { return default };
+    fn number<T: FromStr + PartialOrd + Copy + std::fmt::Display>(
+        &mut self,
+        name: &str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> T {
+        let Some(raw) = self.env.get(name) else {
+            return default;
+        };
         match raw.parse::<T>() {
             Ok(value) if value >= min && value <= max => value,
             _ => {
@@ -104,7 +118,13 @@ impl Reader<'_> {
     fn list(&self, name: &str) -> Vec<String> {
         self.env
             .get(name)
-            .map(|raw| raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|raw| {
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -165,14 +185,21 @@ impl Reader<'_> {
             },
             provider: ProviderSettings {
                 api_key: self.secret("MODEL_PROVIDER_API_KEY"),
-                base_url: SecretString::from(self.text_or("MODEL_PROVIDER_BASE_URL", "https://api.openai.com/v1")),
+                base_url: SecretString::from(
+                    self.text_or("MODEL_PROVIDER_BASE_URL", "https://api.openai.com/v1"),
+                ),
                 reasoning_model: self.text_or("LLM_REASONING_MODEL", "gpt-4o-mini"),
                 expression_model: self.text_or("LLM_EXPRESSION_MODEL", "gpt-4o-mini"),
                 connect_timeout: self.millis("PROVIDER_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000),
                 request_timeout: self.millis("PROVIDER_REQUEST_TIMEOUT_MS", 20_000, 100, 600_000),
                 max_retries: self.number("PROVIDER_MAX_RETRIES", 2, 0, 10),
                 turn_deadline: self.millis("TURN_DEADLINE_MS", 45_000, 100, 600_000),
-                max_response_bytes: self.number("PROVIDER_MAX_RESPONSE_BYTES", 1 << 20, 1_024, 64 << 20),
+                max_response_bytes: self.number(
+                    "PROVIDER_MAX_RESPONSE_BYTES",
+                    1 << 20,
+                    1_024,
+                    64 << 20,
+                ),
                 max_tokens: self.number("PROVIDER_MAX_TOKENS", 1_024, 1, 128_000),
             },
             limits: LimitSettings {
@@ -180,7 +207,11 @@ impl Reader<'_> {
                 max_message_bytes: self.number("MAX_MESSAGE_BYTES", 16_000, 4, 4_000_000),
                 max_body_bytes: self.number("MAX_BODY_BYTES", 32_768, 64, 16 << 20),
                 max_reply_chars: self.number("MAX_REPLY_CHARS", 8_000, 16, 1_000_000),
-                link_allowlist: self.list("LINK_ALLOWLIST").into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+                link_allowlist: self
+                    .list("LINK_ALLOWLIST")
+                    .into_iter()
+                    .map(|h| h.to_ascii_lowercase())
+                    .collect(),
                 client_request_timeout: self.millis("REQUEST_READ_TIMEOUT_MS", 5_000, 100, 120_000),
             },
             retention: RetentionSettings {
@@ -192,7 +223,12 @@ impl Reader<'_> {
             quota: QuotaSettings {
                 per_minute: self.number("QUOTA_PER_MINUTE", 20, 1, 1_000_000),
                 per_day: self.number("QUOTA_PER_DAY", 500, 1, 100_000_000),
-                new_sessions_per_address_per_hour: self.number("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", 30, 1, 1_000_000),
+                new_sessions_per_address_per_hour: self.number(
+                    "NEW_SESSIONS_PER_ADDRESS_PER_HOUR",
+                    30,
+                    1,
+                    1_000_000,
+                ),
                 trusted_proxy_header: self.text("TRUSTED_PROXY_HEADER"),
                 address_hash_key: self.secret("ADDRESS_HASH_KEY").unwrap_or_else(random_key),
             },

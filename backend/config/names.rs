@@ -73,12 +73,24 @@ mod tests {
         assert_eq!(probable_misspelling("CORS_ORIGIN"), Some("CORS_ORIGINS"));
         assert_eq!(probable_misspelling("DATABASE_URI"), Some("DATABASE_URL"));
         assert_eq!(probable_misspelling("LOG_LEVLE"), Some("LOG_LEVEL"));
-        assert_eq!(probable_misspelling("MODEL_PROVIDER_APIKEY"), Some("MODEL_PROVIDER_API_KEY"));
+        assert_eq!(
+            probable_misspelling("MODEL_PROVIDER_APIKEY"),
+            Some("MODEL_PROVIDER_API_KEY")
+        );
     }
 
     #[test]
     fn ordinary_process_variables_are_not_called_misspellings() {
-        for name in ["HOME", "HOSTNAME", "PATH", "SHLVL", "TERM", "RUST_LOG", "RAILWAY_ENVIRONMENT", "CARGO_HOME"] {
+        for name in [
+            "HOME",
+            "HOSTNAME",
+            "PATH",
+            "SHLVL",
+            "TERM",
+            "RUST_LOG",
+            "RAILWAY_ENVIRONMENT",
+            "CARGO_HOME",
+        ] {
             assert_eq!(probable_misspelling(name), None, "{name}");
         }
     }
@@ -87,7 +99,10 @@ mod tests {
     fn env_example_documents_every_known_variable() {
         let example = include_str!("../../env.example");
         for name in KNOWN {
-            assert!(example.contains(&format!("{name}=")), "env.example lacks {name}");
+            assert!(
+                example.contains(&format!("{name}=")),
+                "env.example lacks {name}"
+            );
         }
     }
 }

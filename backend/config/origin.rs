@@ -56,8 +56,14 @@ mod tests {
 
     #[test]
     fn a_bare_https_origin_parses_and_is_lower_cased() {
-        assert_eq!(Origin::parse("https://App.Example.com").map(|o| o.0), Ok("https://app.example.com".into()));
-        assert_eq!(Origin::parse("https://app.example.com:8443").map(|o| o.0), Ok("https://app.example.com:8443".into()));
+        assert_eq!(
+            Origin::parse("https://App.Example.com").map(|o| o.0),
+            Ok("https://app.example.com".into())
+        );
+        assert_eq!(
+            Origin::parse("https://app.example.com:8443").map(|o| o.0),
+            Ok("https://app.example.com:8443".into())
+        );
     }
 
     #[test]

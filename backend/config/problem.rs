@@ -10,7 +10,10 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(variable: impl Into<String>, reason: impl Into<String>) -> Self {
-        Problem { variable: variable.into(), reason: reason.into() }
+        Problem {
+            variable: variable.into(),
+            reason: reason.into(),
+        }
     }
 }
 

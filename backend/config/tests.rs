@@ -7,14 +7,24 @@ fn load(pairs: &[(&str, &str)]) -> LoadedConfig {
 }
 
 fn variables(config: &LoadedConfig) -> Vec<&str> {
-    config.problems.iter().map(|p| p.variable.as_str()).collect()
+    config
+        .problems
+        .iter()
+        .map(|p| p.variable.as_str())
+        .collect()
 }
 
 const PRODUCTION: &[(&str, &str)] = &[
     ("ENV", "production"),
     ("BACKEND_PUBLIC_BASE_URL", "https://api.example.com"),
-    ("CORS_ORIGINS", "https://app.example.com, https://www.example.com"),
-    ("DATABASE_URL", "postgres://u:p@db.example.com:6543/postgres?sslmode=require"),
+    (
+        "CORS_ORIGINS",
+        "https://app.example.com, https://www.example.com",
+    ),
+    (
+        "DATABASE_URL",
+        "postgres://u:p@db.example.com:6543/postgres?sslmode=require",
+    ),
     ("MODEL_PROVIDER_API_KEY", "sk-live-0123456789"),
     ("ADDRESS_HASH_KEY", "0123456789abcdef"),
 ];
@@ -52,7 +62,13 @@ fn a_complete_production_config_has_no_problems_and_binds_all_interfaces() {
 fn production_reports_every_missing_required_variable_at_once() {
     let config = load(&[("ENV", "production")]);
     let names = variables(&config);
-    for name in ["BACKEND_PUBLIC_BASE_URL", "CORS_ORIGINS", "DATABASE_URL", "MODEL_PROVIDER_API_KEY", "ADDRESS_HASH_KEY"] {
+    for name in [
+        "BACKEND_PUBLIC_BASE_URL",
+        "CORS_ORIGINS",
+        "DATABASE_URL",
+        "MODEL_PROVIDER_API_KEY",
+        "ADDRESS_HASH_KEY",
+    ] {
         assert!(names.contains(&name), "{name} not reported in {names:?}");
     }
 }
@@ -66,16 +82,30 @@ fn production_rejects_plain_http_urls() {
         ("CORS_ORIGINS", Some("http://app.example.com")),
     ]);
     let names = variables(&config);
-    for name in ["BACKEND_PUBLIC_BASE_URL", "MODEL_PROVIDER_BASE_URL", "SUPABASE_URL", "CORS_ORIGINS"] {
+    for name in [
+        "BACKEND_PUBLIC_BASE_URL",
+        "MODEL_PROVIDER_BASE_URL",
+        "SUPABASE_URL",
+        "CORS_ORIGINS",
+    ] {
         assert!(names.contains(&name), "{name} not reported in {names:?}");
     }
 }
 
 #[test]
 fn cors_wildcards_paths_and_lookalikes_are_problems() {
-    for bad in ["*", "https://app.example.com/", "https://app.example.com/path", "https://*.example.com", "null"] {
+    for bad in [
+        "*",
+        "https://app.example.com/",
+        "https://app.example.com/path",
+        "https://*.example.com",
+        "null",
+    ] {
         let config = production_with(&[("CORS_ORIGINS", Some(bad))]);
-        assert!(variables(&config).contains(&"CORS_ORIGINS"), "{bad} accepted");
+        assert!(
+            variables(&config).contains(&"CORS_ORIGINS"),
+            "{bad} accepted"
+        );
     }
 }
 
@@ -89,31 +119,68 @@ fn an_unknown_env_value_is_a_problem_and_is_treated_as_production() {
 
 #[test]
 fn unparsable_numbers_are_problems_and_every_one_is_reported() {
-    let config = load(&[("PORT", "eighty"), ("QUOTA_PER_MINUTE", "-3"), ("SESSION_TTL_SECONDS", "0"), ("MIGRATE_ON_START", "maybe")]);
+    let config = load(&[
+        ("PORT", "eighty"),
+        ("QUOTA_PER_MINUTE", "-3"),
+        ("SESSION_TTL_SECONDS", "0"),
+        ("MIGRATE_ON_START", "maybe"),
+    ]);
     let names = variables(&config);
-    for name in ["PORT", "QUOTA_PER_MINUTE", "SESSION_TTL_SECONDS", "MIGRATE_ON_START"] {
+    for name in [
+        "PORT",
+        "QUOTA_PER_MINUTE",
+        "SESSION_TTL_SECONDS",
+        "MIGRATE_ON_START",
+    ] {
         assert!(names.contains(&name), "{name} not reported in {names:?}");
     }
 }
 
 #[test]
 fn a_numeric_looking_secret_loads_as_the_exact_string() {
-    let config = load(&[("MODEL_PROVIDER_API_KEY", "000123456789"), ("METRICS_TOKEN", "0042")]);
-    let key = config.settings.provider.api_key.as_ref().map(|k| k.expose_secret().to_owned());
+    let config = load(&[
+        ("MODEL_PROVIDER_API_KEY", "000123456789"),
+        ("METRICS_TOKEN", "0042"),
+    ]);
+    let key = config
+        .settings
+        .provider
+        .api_key
+        .as_ref()
+        .map(|k| k.expose_secret().to_owned());
     assert_eq!(key.as_deref(), Some("000123456789"));
-    assert_eq!(config.settings.metrics_token.as_ref().map(|k| k.expose_secret()), Some("0042"));
+    assert_eq!(
+        config
+            .settings
+            .metrics_token
+            .as_ref()
+            .map(|k| k.expose_secret()),
+        Some("0042")
+    );
 }
 
 #[test]
 fn a_misspelled_variable_is_reported_with_the_name_it_probably_meant() {
-    let config = production_with(&[("CORS_ORIGINS", None), ("CORS_ORIGIN", Some("https://app.example.com"))]);
-    let problem = config.problems.iter().find(|p| p.variable == "CORS_ORIGIN").expect("reported");
+    let config = production_with(&[
+        ("CORS_ORIGINS", None),
+        ("CORS_ORIGIN", Some("https://app.example.com")),
+    ]);
+    let problem = config
+        .problems
+        .iter()
+        .find(|p| p.variable == "CORS_ORIGIN")
+        .expect("reported");
     assert!(problem.reason.contains("CORS_ORIGINS"), "{problem}");
 }
 
 #[test]
 fn problems_and_debug_output_never_contain_secret_values() {
-    let secrets = ["sk-very-secret-value-1", "postgres://u:hunter2-secret@h/db", "service-role-secret-2", "metrics-secret-3"];
+    let secrets = [
+        "sk-very-secret-value-1",
+        "postgres://u:hunter2-secret@h/db",
+        "service-role-secret-2",
+        "metrics-secret-3",
+    ];
     let config = load(&[
         ("ENV", "production"),
         ("MODEL_PROVIDER_API_KEY", secrets[0]),
@@ -123,9 +190,19 @@ fn problems_and_debug_output_never_contain_secret_values() {
         ("SUPABASE_URL", "http://insecure.example.com"),
         ("PORT", "not-a-port"),
     ]);
-    let printed = format!("{config:?} {:?}", config.problems.iter().map(ToString::to_string).collect::<Vec<_>>());
+    let printed = format!(
+        "{config:?} {:?}",
+        config
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+    );
     for secret in secrets {
         assert!(!printed.contains(secret), "{secret} leaked");
     }
-    assert!(!printed.contains("not-a-port"), "a value leaked into a problem");
+    assert!(
+        !printed.contains("not-a-port"),
+        "a value leaked into a problem"
+    );
 }

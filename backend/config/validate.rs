@@ -8,7 +8,10 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
     let mut problem = |name: &str, reason: &str| problems.push(Problem::new(name, reason));
 
     if tracing_subscriber::EnvFilter::try_new(&settings.log_level).is_err() {
-        problem("LOG_LEVEL", "is not a valid level or filter (e.g. info, debug, governed_chat=debug)");
+        problem(
+            "LOG_LEVEL",
+            "is not a valid level or filter (e.g. info, debug, governed_chat=debug)",
+        );
     }
     if !is_http_url(settings.provider.base_url.expose_secret()) {
         problem("MODEL_PROVIDER_BASE_URL", "must be an http(s) URL");
@@ -24,14 +27,20 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
 
     match &settings.public_base_url {
         Some(url) if url.scheme() == "https" => {}
-        Some(_) => problem("BACKEND_PUBLIC_BASE_URL", "must be an https URL in production"),
+        Some(_) => problem(
+            "BACKEND_PUBLIC_BASE_URL",
+            "must be an https URL in production",
+        ),
         None if env.get("BACKEND_PUBLIC_BASE_URL").is_none() => {
             problem("BACKEND_PUBLIC_BASE_URL", "is required in production")
         }
         None => {} // unparsable: already reported
     }
     if env.get("CORS_ORIGINS").is_none() {
-        problem("CORS_ORIGINS", "is required in production (comma-separated https origins)");
+        problem(
+            "CORS_ORIGINS",
+            "is required in production (comma-separated https origins)",
+        );
     } else if settings.cors.origins.iter().any(|o| !o.is_https()) {
         problem("CORS_ORIGINS", "every origin must be https in production");
     }
@@ -41,7 +50,12 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
     if settings.provider.api_key.is_none() {
         problem("MODEL_PROVIDER_API_KEY", "is required in production");
     }
-    if !settings.provider.base_url.expose_secret().starts_with("https://") {
+    if !settings
+        .provider
+        .base_url
+        .expose_secret()
+        .starts_with("https://")
+    {
         problem("MODEL_PROVIDER_BASE_URL", "must be https in production");
     }
     if let Some(url) = &settings.supabase.url {
@@ -50,7 +64,10 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
         }
     }
     if env.get("ADDRESS_HASH_KEY").is_none() {
-        problem("ADDRESS_HASH_KEY", "is required in production so replicas hash client addresses alike");
+        problem(
+            "ADDRESS_HASH_KEY",
+            "is required in production so replicas hash client addresses alike",
+        );
     }
     problems
 }

@@ -43,7 +43,14 @@ mod tests {
 
     #[test]
     fn request_ids_with_unsafe_characters_or_lengths_are_rejected() {
-        for bad in ["", "short", "has space 123456", "new\nline12345", &"a".repeat(65), "<script>alert1"] {
+        for bad in [
+            "",
+            "short",
+            "has space 123456",
+            "new\nline12345",
+            &"a".repeat(65),
+            "<script>alert1",
+        ] {
             assert!(RequestId::parse(bad).is_none(), "{bad:?} was accepted");
         }
     }

@@ -17,7 +17,9 @@ impl SessionId {
 
     pub fn parse(raw: &str) -> Option<Self> {
         let ok = raw.len() == Self::BYTES * 2
-            && raw.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         ok.then(|| SessionId(raw.to_owned()))
     }
 

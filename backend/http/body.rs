@@ -18,13 +18,21 @@ pub async fn read_json<T: DeserializeOwned>(
     mut payload: web::Payload,
     limits: &BodyLimits,
 ) -> Result<T, ApiError> {
-    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim();
     if !mime.eq_ignore_ascii_case("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
     if let Some(declared) = req.headers().get(header::CONTENT_LENGTH) {
-        let declared = declared.to_str().ok().and_then(|v| v.parse::<usize>().ok()).ok_or(ApiError::InvalidRequest)?;
+        let declared = declared
+            .to_str()
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or(ApiError::InvalidRequest)?;
         if declared > limits.max_bytes {
             return Err(ApiError::PayloadTooLarge);
         }
@@ -40,6 +48,13 @@ pub async fn read_json<T: DeserializeOwned>(
         }
         Ok(body)
     };
-    let body = tokio::time::timeout(limits.read_timeout, read).await.map_err(|_| ApiError::RequestTimeout)??;
+    let body = tokio::time::timeout(limits.read_timeout, read)
+        .await
+        .map_err(|_| ApiError::RequestTimeout)??;
+    // serde's derived struct deserializer also accepts the array form (`["hi"]`): the
+    // contract is a JSON object and nothing else.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::InvalidRequest);
+    }
     serde_json::from_slice(&body).map_err(|_| ApiError::InvalidRequest)
 }

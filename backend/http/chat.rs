@@ -28,11 +28,19 @@ struct ChatResponse<'a> {
     reply: Option<&'a str>,
 }
 
-pub async fn chat(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn chat(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     super::guard::catch_panics(governed_turn(req, payload, state)).await
 }
 
-async fn governed_turn(req: HttpRequest, payload: web::Payload, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn governed_turn(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let limits = BodyLimits {
         max_bytes: state.settings.limits.max_body_bytes,
         read_timeout: state.settings.limits.client_request_timeout,
@@ -41,7 +49,11 @@ async fn governed_turn(req: HttpRequest, payload: web::Payload, state: web::Data
     if body.message.trim().is_empty() {
         return Err(ApiError::InvalidRequest);
     }
-    let request_id = req.extensions().get::<RequestId>().cloned().unwrap_or_else(RequestId::generate);
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_else(RequestId::generate);
     let request = TurnRequest {
         request_id: request_id.as_str().to_owned(),
         message: body.message,
@@ -53,9 +65,18 @@ async fn governed_turn(req: HttpRequest, payload: web::Payload, state: web::Data
     let status = turn_status(&result);
     let (session_id, category, reply) = match &result {
         TurnResult::Invalid => return Err(ApiError::InvalidRequest),
-        TurnResult::Accepted { session_id, reply } => (Some(session_id), None, Some(reply.as_str())),
-        TurnResult::Refused { session_id, category, reply } => (session_id.as_ref(), Some(*category), Some(*reply)),
-        TurnResult::Aborted { session_id, category } => (session_id.as_ref(), Some(*category), None),
+        TurnResult::Accepted { session_id, reply } => {
+            (Some(session_id), None, Some(reply.as_str()))
+        }
+        TurnResult::Refused {
+            session_id,
+            category,
+            reply,
+        } => (session_id.as_ref(), Some(*category), Some(*reply)),
+        TurnResult::Aborted {
+            session_id,
+            category,
+        } => (session_id.as_ref(), Some(*category), None),
     };
     let outcome = result.outcome().map_or("aborted", |o| o.as_str());
     Ok(HttpResponse::build(status).json(ChatResponse {

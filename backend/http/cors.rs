@@ -7,15 +7,22 @@ use actix_web::http::{header, Method};
 pub fn cors(settings: &Settings) -> Cors {
     let base = Cors::default()
         .allowed_methods([Method::GET, Method::POST])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, super::request_context::X_REQUEST_ID])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            super::request_context::X_REQUEST_ID,
+        ])
         .expose_headers([super::request_context::X_REQUEST_ID])
         .max_age(600);
     let origins = &settings.cors.origins;
     if origins.is_empty() && settings.environment == Environment::Development {
-        return base.allowed_origin_fn(|origin, _| origin.to_str().is_ok_and(is_local_development_origin));
+        return base
+            .allowed_origin_fn(|origin, _| origin.to_str().is_ok_and(is_local_development_origin));
     }
     // Production with no origins is a config problem (not ready); it still allows nothing.
-    origins.iter().fold(base, |cors, origin| cors.allowed_origin(origin.as_str()))
+    origins
+        .iter()
+        .fold(base, |cors, origin| cors.allowed_origin(origin.as_str()))
 }
 
 fn is_local_development_origin(raw: &str) -> bool {
@@ -33,7 +40,11 @@ mod tests {
 
     #[test]
     fn only_plain_http_loopback_origins_count_as_local_development() {
-        for ok in ["http://localhost:3000", "http://127.0.0.1:5173", "http://localhost"] {
+        for ok in [
+            "http://localhost:3000",
+            "http://127.0.0.1:5173",
+            "http://localhost",
+        ] {
             assert!(is_local_development_origin(ok), "{ok}");
         }
         for bad in [

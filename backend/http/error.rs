@@ -17,6 +17,8 @@ pub enum ApiError {
     RequestTimeout,
     #[error("unauthorized")]
     Unauthorized,
+    #[error("request headers too large")]
+    HeadersTooLarge,
     #[error("not found")]
     NotFound,
     #[error("service not ready")]
@@ -33,6 +35,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -41,7 +44,8 @@ impl ResponseError for ApiError {
 
     /// The request-context middleware adds the request id to this body.
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code()).json(serde_json::json!({ "error": error_code(self.status_code()) }));
+        let mut response = HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": error_code(self.status_code()) }));
         response.extensions_mut().insert(NeedsRequestId);
         response
     }
@@ -77,11 +81,16 @@ pub fn turn_status(result: &crate::turn::TurnResult) -> StatusCode {
     match result {
         TurnResult::Accepted { .. } => StatusCode::OK,
         TurnResult::Invalid => StatusCode::BAD_REQUEST,
-        TurnResult::Refused { category: Category::Quota, .. } => StatusCode::TOO_MANY_REQUESTS,
+        TurnResult::Refused {
+            category: Category::Quota,
+            ..
+        } => StatusCode::TOO_MANY_REQUESTS,
         TurnResult::Refused { .. } => StatusCode::OK,
         TurnResult::Aborted { category, .. } => match category {
             Category::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
-            Category::ProviderUnavailable | Category::ProviderBadResponse => StatusCode::BAD_GATEWAY,
+            Category::ProviderUnavailable | Category::ProviderBadResponse => {
+                StatusCode::BAD_GATEWAY
+            }
             Category::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         },

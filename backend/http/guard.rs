@@ -5,7 +5,9 @@ use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 
-pub async fn catch_panics<T>(handler: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+pub async fn catch_panics<T>(
+    handler: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
     match AssertUnwindSafe(handler).catch_unwind().await {
         Ok(result) => result,
         Err(_) => {

@@ -27,7 +27,10 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus metrics. In production it needs `Authorization: Bearer $METRICS_TOKEN` and is
 /// off (404) when no token is configured.
-pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn metrics(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     match (&state.settings.metrics_token, state.settings.environment) {
         (None, Environment::Production) => return Err(ApiError::NotFound),
         (Some(token), _) => {

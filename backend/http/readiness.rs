@@ -35,7 +35,11 @@ pub struct Checks {
 
 impl Readiness {
     pub fn new(config_problems: Vec<String>) -> Self {
-        Readiness { config_problems, database: AtomicU8::new(PENDING), shutting_down: AtomicBool::new(false) }
+        Readiness {
+            config_problems,
+            database: AtomicU8::new(PENDING),
+            shutting_down: AtomicBool::new(false),
+        }
     }
 
     pub fn begin_shutdown(&self) {
@@ -64,9 +68,17 @@ impl Readiness {
         ReadinessReport {
             ready: self.is_ready(),
             checks: Checks {
-                config: if self.config_problems.is_empty() { "ok" } else { "problems" },
+                config: if self.config_problems.is_empty() {
+                    "ok"
+                } else {
+                    "problems"
+                },
                 database,
-                shutdown: if self.is_shutting_down() { "shutting_down" } else { "ok" },
+                shutdown: if self.is_shutting_down() {
+                    "shutting_down"
+                } else {
+                    "ok"
+                },
             },
             problems: self.config_problems.clone(),
         }
@@ -82,14 +94,27 @@ impl Readiness {
         if previous != state {
             match state {
                 OK => tracing::info!(check = "database", state = "ok", "readiness changed"),
-                SCHEMA_BEHIND => tracing::warn!(check = "database", state = "schema_behind", "readiness changed"),
-                _ => tracing::warn!(check = "database", state = "unreachable", "readiness changed"),
+                SCHEMA_BEHIND => tracing::warn!(
+                    check = "database",
+                    state = "schema_behind",
+                    "readiness changed"
+                ),
+                _ => tracing::warn!(
+                    check = "database",
+                    state = "unreachable",
+                    "readiness changed"
+                ),
             }
         }
     }
 
     /// Check the store now and then about every `period` until the task is aborted.
-    pub fn spawn_checker(self: &Arc<Self>, store: Arc<Store>, period: Duration, timeout: Duration) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_checker(
+        self: &Arc<Self>,
+        store: Arc<Store>,
+        period: Duration,
+        timeout: Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let readiness = Arc::clone(self);
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(period);

@@ -7,7 +7,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, HttpResponse};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -26,23 +26,65 @@ pub async fn request_context(
         .unwrap_or_else(RequestId::generate);
     req.extensions_mut().insert(id.clone());
     let span = tracing::info_span!("request", request_id = %id);
+    if header_bytes(&req) > MAX_HEADER_BYTES {
+        let response = req.into_response(super::ApiError::HeadersTooLarge.error_response());
+        return Ok(finish(response.map_into_boxed_body(), &id, &span, started));
+    }
 
     // Handler errors arrive here already rendered as responses; an `Err` can only come from
     // a layer outside the router and is rendered by actix from `ApiError`'s own JSON body.
-    let mut response = next.call(req).instrument(span.clone()).await?.map_into_boxed_body();
+    let response = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_boxed_body();
+    Ok(finish(response, &id, &span, started))
+}
 
+/// The request's header block, counted as names plus values. actix itself only refuses heads
+/// past a fixed 128 KiB; nothing this API accepts needs more than a few KiB.
+const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+fn header_bytes(req: &ServiceRequest) -> usize {
+    req.headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum()
+}
+
+/// Sanitize error bodies, stamp the request id and log the one line for this request.
+fn finish(
+    mut response: ServiceResponse<BoxBody>,
+    id: &RequestId,
+    span: &tracing::Span,
+    started: Instant,
+) -> ServiceResponse<BoxBody> {
     let status = response.status();
-    if status.as_u16() >= 400 && (!is_json(&response) || response.response().extensions().contains::<NeedsRequestId>()) {
+    if status.as_u16() >= 400
+        && (!is_json(&response)
+            || response
+                .response()
+                .extensions()
+                .contains::<NeedsRequestId>())
+    {
         let body = serde_json::json!({ "error": error_code(status), "request_id": id.as_str() });
-        let sanitized = HttpResponse::build(status).json(body);
+        let mut sanitized = HttpResponse::build(status).json(body);
+        // Keep what the CORS layer decided (it only allows configured origins), so the
+        // frontend can read the error; a foreign origin still gets no allow header.
+        for (name, value) in response.headers() {
+            if name.as_str().starts_with("access-control-") || name == header::VARY {
+                sanitized.headers_mut().append(name.clone(), value.clone());
+            }
+        }
         response = response.into_response(sanitized);
-        // A fresh response loses headers the CORS layer set; keep it unset on purpose:
-        // an error for a foreign origin must not carry Access-Control-Allow-Origin either.
     }
     if let Ok(value) = HeaderValue::from_str(id.as_str()) {
         response.headers_mut().insert(X_REQUEST_ID, value);
     }
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     span.in_scope(|| {
         tracing::info!(
             method = %response.request().method(),
@@ -52,7 +94,7 @@ pub async fn request_context(
             "request finished"
         )
     });
-    Ok(response)
+    response
 }
 
 fn is_json(response: &ServiceResponse<BoxBody>) -> bool {

@@ -64,7 +64,7 @@ pub(super) struct Checker {
     client: Client,
     base_url: String,
     options: SmokeOptions,
-    pub observed: Vec<Observed>,
+    observed: Vec<Observed>,
 }
 
 impl Checker {
@@ -260,7 +260,7 @@ impl Checker {
                 ),
             );
         }
-        if outcome == "accepted" && !body["reply"].as_str().is_some_and(|r| !r.trim().is_empty()) {
+        if outcome == "accepted" && body["reply"].as_str().is_none_or(|r| r.trim().is_empty()) {
             return fail(
                 status,
                 format!("got {} accepted without a reply", response.status),
@@ -343,7 +343,14 @@ impl Checker {
         let status = Some(response.status);
         let allowed = response.header("access-control-allow-origin");
         if !(200..300).contains(&response.status) || allowed != Some(origin.as_str()) {
-            return fail(status, format!("preflight got {} with Access-Control-Allow-Origin {allowed:?}, expected {origin:?}", response.status));
+            return fail(
+                status,
+                format!(
+                    "preflight got {} with {}, expected {origin:?}",
+                    response.status,
+                    allow_origin(allowed)
+                ),
+            );
         }
         if response.header("access-control-allow-credentials") == Some("true") {
             return fail(status, "preflight allows credentials");
@@ -366,12 +373,12 @@ impl Checker {
         if allowed != Some(origin.as_str()) {
             return fail(
                 Some(response.status),
-                format!("GET /health from the origin got Access-Control-Allow-Origin {allowed:?}"),
+                format!("GET /health from the origin got {}", allow_origin(allowed)),
             );
         }
         pass(
             status,
-            format!("preflight {} allows {origin}", status.unwrap_or_default()),
+            format!("preflight {} allows {origin}", response_status(status)),
         )
     }
 
@@ -432,7 +439,7 @@ impl Checker {
             status,
             format!(
                 "preflight from {foreign} refused with {} and no Access-Control-Allow-Origin",
-                status.unwrap_or_default()
+                response_status(status)
             ),
         )
     }
@@ -528,6 +535,18 @@ fn sanitized_error(response: &Observed) -> Result<(), String> {
     Ok(())
 }
 
+/// `no Access-Control-Allow-Origin` or `Access-Control-Allow-Origin "value"`.
+fn allow_origin(value: Option<&str>) -> String {
+    value.map_or_else(
+        || "no Access-Control-Allow-Origin".to_owned(),
+        |v| format!("Access-Control-Allow-Origin {v:?}"),
+    )
+}
+
+fn response_status(status: Option<u16>) -> String {
+    status.map_or_else(|| "no status".to_owned(), |s| s.to_string())
+}
+
 fn error_code_of(body: Option<&Value>) -> String {
     body.and_then(|b| b["error"].as_str())
         .map(|code| format!(" (error {code})"))
@@ -578,10 +597,29 @@ fn leak_in_header(text: &str) -> Option<&'static str> {
     has_api_key_prefix(text).then_some("an API key (sk-)")
 }
 
-/// Like headers, plus HTML: a tag opener (`<` then a letter, `/`, `!` or `?`).
+/// Like headers, plus HTML. A body that is not JSON must carry no tag at all (`<` then a
+/// letter, `/`, `!` or `?`): that is an error page from a proxy or framework. A JSON body
+/// may carry the few formatting tags the reply format allows (`<b>`, `<code>`), never a
+/// document or a script.
 pub(super) fn leak_in_body(text: &str) -> Option<&'static str> {
     if let Some(found) = leak_in_header(text) {
         return Some(found);
+    }
+    if serde_json::from_str::<Value>(text).is_ok() {
+        let lower = text.to_ascii_lowercase();
+        let document = [
+            "<html",
+            "<!doctype",
+            "<head",
+            "<body",
+            "<script",
+            "<iframe",
+            "<title",
+        ];
+        return document
+            .iter()
+            .any(|tag| lower.contains(tag))
+            .then_some("an HTML document or script");
     }
     let bytes = text.as_bytes();
     let html = bytes.windows(2).any(|pair| {
@@ -654,6 +692,9 @@ mod tests {
             "{\"key\":\"sk-proj-1\"}",
             "<html><body>Internal Server Error</body></html>",
             "<!DOCTYPE html>",
+            "<h1>502 Bad Gateway</h1>",
+            r#"{"error":"<html><body>oops</body></html>"}"#,
+            r#"{"reply":"<script>alert(1)</script>"}"#,
         ] {
             assert!(leak_in_body(leaky).is_some(), "{leaky}");
         }
@@ -665,6 +706,7 @@ mod tests {
             r#"{"status":"ok"}"#,
             r#"{"error":"invalid_request","request_id":"4f1c"}"#,
             r#"{"reply":"A task-based plan: 3 < 5 and 5 > 3. Ask-me-anything."}"#,
+            r#"{"reply":"Use <code>read_to_string</code> and <b>check</b> errors."}"#,
             r#"{"status":"not_ready","problems":["DATABASE_URL: required in production"]}"#,
         ] {
             assert_eq!(leak_in_body(clean), None, "{clean}");

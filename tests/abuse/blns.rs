@@ -121,6 +121,11 @@ async fn every_naughty_string_as_the_model_reply_is_governed_into_nothing_execut
             serde_json::from_str::<Value>(&seen.body).is_ok_and(|b| b["reply"] == line.as_str())
         })
         .count();
+    let refused = outcome_count(&results, "refused");
+    eprintln!(
+        "{} lines: {echoed} replies were the echoed line, {refused} turns refused",
+        results.len()
+    );
     assert!(
         echoed * 3 > results.len(),
         "only {echoed} of {} replies were the echoed line",

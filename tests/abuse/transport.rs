@@ -268,6 +268,10 @@ async fn a_body_arriving_a_byte_at_a_time_is_cut_off_with_408_by_the_read_timeou
     let body = br#"{"message": "this body arrives one byte every 200 ms"}"#;
     let head = chat_head(&format!("Content-Length: {}\r\n", body.len()));
     let response = trickle(&app, &head, body).await;
+    eprintln!(
+        "byte-at-a-time body: {:?} after {:?}",
+        response.status, response.elapsed
+    );
     assert_eq!(response.problem(&[408]), None, "{response:?}");
     assert!(
         response.elapsed < READ_TIMEOUT + SLACK,
@@ -287,6 +291,10 @@ async fn headers_arriving_a_byte_at_a_time_are_cut_off_by_the_read_timeout() {
     let app = abuse_app().spawn().await;
     let request = b"POST /api/chat HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     let response = trickle(&app, "", request).await;
+    eprintln!(
+        "byte-at-a-time headers: {:?} after {:?}",
+        response.status, response.elapsed
+    );
     assert_eq!(response.problem(&[408]), None, "{response:?}");
     assert!(
         response.elapsed < READ_TIMEOUT + SLACK,

@@ -6,11 +6,19 @@ const ALLOWED: &str = "https://app.example.com";
 /// A production app whose database and provider are unreachable: CORS is decided before
 /// any of that matters, and probes still answer.
 async fn production() -> crate::app::TestApp {
-    production_app("postgres://postgres@127.0.0.1:1/none", "https://127.0.0.1:1/v1").spawn().await
+    production_app(
+        "postgres://postgres@127.0.0.1:1/none",
+        "https://127.0.0.1:1/v1",
+    )
+    .spawn()
+    .await
 }
 
 fn allow_origin(response: &Response) -> Option<String> {
-    response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned())
+    response
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned())
 }
 
 #[tokio::test]
@@ -19,7 +27,10 @@ async fn production_preflight_from_the_configured_origin_is_allowed() {
     let response = app.preflight("/api/chat", ALLOWED).await;
     assert_eq!(response.status(), 200);
     assert_eq!(allow_origin(&response).as_deref(), Some(ALLOWED));
-    assert!(response.headers().get("access-control-allow-credentials").is_none());
+    assert!(response
+        .headers()
+        .get("access-control-allow-credentials")
+        .is_none());
 }
 
 #[tokio::test]
@@ -38,7 +49,11 @@ async fn production_refuses_preflight_from_lookalike_and_foreign_origins() {
     ] {
         let response = app.preflight("/api/chat", origin).await;
         assert_eq!(allow_origin(&response), None, "{origin} was allowed");
-        assert!(response.status().is_client_error(), "{origin}: {}", response.status());
+        assert!(
+            response.status().is_client_error(),
+            "{origin}: {}",
+            response.status()
+        );
         assert!(response.headers().contains_key("x-request-id"));
     }
 }
@@ -46,11 +61,33 @@ async fn production_refuses_preflight_from_lookalike_and_foreign_origins() {
 #[tokio::test]
 async fn production_actual_requests_carry_allow_origin_only_for_the_configured_origin() {
     let app = production().await;
-    let allowed = app.client.get(app.url("/health")).header("origin", ALLOWED).send().await.unwrap();
+    let allowed = app
+        .client
+        .get(app.url("/health"))
+        .header("origin", ALLOWED)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(allow_origin(&allowed).as_deref(), Some(ALLOWED));
-    assert_eq!(allowed.headers()["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase(), "x-request-id");
-    for origin in ["https://app.example.com.evil.net", "null", "https://evil.net"] {
-        let response = app.client.get(app.url("/health")).header("origin", origin).send().await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase(),
+        "x-request-id"
+    );
+    for origin in [
+        "https://app.example.com.evil.net",
+        "null",
+        "https://evil.net",
+    ] {
+        let response = app
+            .client
+            .get(app.url("/health"))
+            .header("origin", origin)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(allow_origin(&response), None, "{origin}");
     }
 }
@@ -62,7 +99,12 @@ async fn development_without_origins_allows_local_http_origins_only() {
         let response = app.preflight("/api/chat", origin).await;
         assert_eq!(allow_origin(&response).as_deref(), Some(origin));
     }
-    for origin in ["https://evil.net", "http://localhost.evil.net:3000", "null", "http://127.0.0.1.nip.io"] {
+    for origin in [
+        "https://evil.net",
+        "http://localhost.evil.net:3000",
+        "null",
+        "http://127.0.0.1.nip.io",
+    ] {
         let response = app.preflight("/api/chat", origin).await;
         assert_eq!(allow_origin(&response), None, "{origin}");
     }
@@ -70,7 +112,29 @@ async fn development_without_origins_allows_local_http_origins_only() {
 
 #[tokio::test]
 async fn development_with_configured_origins_allows_only_those() {
-    let app = app().env("CORS_ORIGINS", "http://localhost:4000").spawn().await;
+    let app = app()
+        .env("CORS_ORIGINS", "http://localhost:4000")
+        .spawn()
+        .await;
     assert!(allow_origin(&app.preflight("/api/chat", "http://localhost:4000").await).is_some());
     assert!(allow_origin(&app.preflight("/api/chat", "http://localhost:3000").await).is_none());
+}
+
+#[tokio::test]
+async fn an_error_for_the_allowed_origin_stays_readable_and_a_foreign_one_does_not() {
+    let app = production().await;
+    let post = |origin: &'static str| {
+        app.client
+            .post(app.url("/api/chat"))
+            .header("origin", origin)
+            .header("content-type", "application/json")
+            .body("{")
+            .send()
+    };
+    let allowed = post(ALLOWED).await.unwrap();
+    assert_eq!(allowed.status(), 400);
+    assert_eq!(allow_origin(&allowed).as_deref(), Some(ALLOWED));
+    let foreign = post("https://evil.net").await.unwrap();
+    assert_eq!(foreign.status(), 400);
+    assert_eq!(allow_origin(&foreign), None);
 }

@@ -3,7 +3,13 @@ use crate::app::{app, json};
 #[tokio::test]
 async fn a_valid_incoming_request_id_is_reused() {
     let app = app().spawn().await;
-    let response = app.client.get(app.url("/nope")).header("x-request-id", "frontend-trace-0001").send().await.unwrap();
+    let response = app
+        .client
+        .get(app.url("/nope"))
+        .header("x-request-id", "frontend-trace-0001")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "frontend-trace-0001");
     assert_eq!(json(response).await["request_id"], "frontend-trace-0001");
 }
@@ -11,9 +17,23 @@ async fn a_valid_incoming_request_id_is_reused() {
 #[tokio::test]
 async fn an_unsafe_incoming_request_id_is_replaced_by_a_uuid() {
     let app = app().spawn().await;
-    for bad in ["short", "has spaces in it", "<script>alert(1)</script>", &"x".repeat(200)] {
-        let response = app.client.get(app.url("/health")).header("x-request-id", bad).send().await.unwrap();
-        let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    for bad in [
+        "short",
+        "has spaces in it",
+        "<script>alert(1)</script>",
+        &"x".repeat(200),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/health"))
+            .header("x-request-id", bad)
+            .send()
+            .await
+            .unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned();
         assert_ne!(id, bad);
         assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id} is not a uuid");
     }

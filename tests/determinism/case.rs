@@ -34,8 +34,17 @@ enum TurnSpec {
 impl From<TurnSpec> for Turn {
     fn from(spec: TurnSpec) -> Self {
         match spec {
-            TurnSpec::Message(message) => Turn { message, new_session: false },
-            TurnSpec::Full { message, new_session } => Turn { message, new_session },
+            TurnSpec::Message(message) => Turn {
+                message,
+                new_session: false,
+            },
+            TurnSpec::Full {
+                message,
+                new_session,
+            } => Turn {
+                message,
+                new_session,
+            },
         }
     }
 }

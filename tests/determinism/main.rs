@@ -31,7 +31,10 @@ async fn replay(case: Case) -> (String, Value) {
     let mut session_id: Option<String> = None;
     let mut turns = Vec::new();
     for (index, turn) in case.turns.iter().enumerate() {
-        let Turn { message, new_session } = turn;
+        let Turn {
+            message,
+            new_session,
+        } = turn;
         let mut body = json!({ "message": message });
         if let (Some(id), false) = (&session_id, new_session) {
             body["session_id"] = json!(id);
@@ -65,13 +68,21 @@ async fn replay(case: Case) -> (String, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_governed_turn_matches_its_golden_snapshot() {
     let cases: Vec<Case> = serde_json::from_str(CASES).expect("snapshots/cases.json parses");
-    assert!(cases.len() >= 60, "the corpus has {} cases; it must keep at least 60", cases.len());
+    assert!(
+        cases.len() >= 60,
+        "the corpus has {} cases; it must keep at least 60",
+        cases.len()
+    );
     let mut names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), cases.len(), "case names are unique");
 
-    let mut results: Vec<(String, Value)> = futures::stream::iter(cases).map(replay).buffer_unordered(6).collect().await;
+    let mut results: Vec<(String, Value)> = futures::stream::iter(cases)
+        .map(replay)
+        .buffer_unordered(6)
+        .collect()
+        .await;
     results.sort_by(|a, b| a.0.cmp(&b.0));
 
     let mut settings = insta::Settings::clone_current();

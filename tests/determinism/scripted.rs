@@ -52,7 +52,10 @@ impl ScriptedProvider {
     pub async fn start(replies: Vec<Reply>) -> Self {
         let server = MockServer::start().await;
         Mock::given(wiremock::matchers::any())
-            .respond_with(Script { replies, next: Arc::new(AtomicUsize::new(0)) })
+            .respond_with(Script {
+                replies,
+                next: Arc::new(AtomicUsize::new(0)),
+            })
             .mount(&server)
             .await;
         ScriptedProvider { server }

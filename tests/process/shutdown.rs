@@ -7,7 +7,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn slow_provider(delay: Duration) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("All good.")).set_delay(delay))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(completion("All good."))
+                .set_delay(delay),
+        )
         .mount(&server)
         .await;
     server
@@ -15,7 +19,12 @@ async fn slow_provider(delay: Duration) -> MockServer {
 
 async fn wait_until_ready(client: &reqwest::Client, url: &str) {
     for _ in 0..200 {
-        if client.get(url).send().await.is_ok_and(|r| r.status() == 200) {
+        if client
+            .get(url)
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
@@ -38,7 +47,9 @@ async fn sigterm_with_turns_in_flight_completes_every_turn_then_exits_zero() {
 
     let turns: Vec<_> = (0..TURNS)
         .map(|i| {
-            let request = client.post(server.url("/api/chat")).json(&serde_json::json!({ "message": format!("turn {i}") }));
+            let request = client
+                .post(server.url("/api/chat"))
+                .json(&serde_json::json!({ "message": format!("turn {i}") }));
             tokio::spawn(async move { request.send().await })
         })
         .collect();
@@ -52,7 +63,10 @@ async fn sigterm_with_turns_in_flight_completes_every_turn_then_exits_zero() {
     server.sigterm();
 
     for turn in turns {
-        let response = turn.await.unwrap().expect("the in-flight turn got a response");
+        let response = turn
+            .await
+            .unwrap()
+            .expect("the in-flight turn got a response");
         assert_eq!(response.status(), 200);
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["outcome"], "accepted");
@@ -74,13 +88,19 @@ async fn new_connections_after_sigterm_are_not_served_as_ready() {
     ]);
     let client = reqwest::Client::new();
     wait_until_ready(&client, &server.url("/ready")).await;
-    let in_flight = client.post(server.url("/api/chat")).json(&serde_json::json!({ "message": "slow" })).send();
+    let in_flight = client
+        .post(server.url("/api/chat"))
+        .json(&serde_json::json!({ "message": "slow" }))
+        .send();
     let in_flight = tokio::spawn(in_flight);
     tokio::time::sleep(Duration::from_millis(300)).await;
     server.sigterm();
     tokio::time::sleep(Duration::from_millis(200)).await;
     // Either the listener is closed or readiness says 503: never "ready" while draining.
-    let probe = reqwest::Client::new().get(server.url("/ready")).send().await;
+    let probe = reqwest::Client::new()
+        .get(server.url("/ready"))
+        .send()
+        .await;
     if let Ok(response) = probe {
         assert_eq!(response.status(), 503);
     }

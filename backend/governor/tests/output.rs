@@ -130,9 +130,15 @@ fn streamed_reply_that_copies_the_notes_is_refused_at_finish() {
     let g = governor();
     let notes = "- the user wants a haiku about autumn leaves falling slowly onto a quiet pond";
     let mut stream = g.output_stream(notes);
-    let emitted = stream.push("The user wants a haiku about autumn leaves falling slowly onto a quiet pond. ");
+    let emitted = stream
+        .push("The user wants a haiku about autumn leaves falling slowly onto a quiet pond. ");
     assert_eq!(emitted, "", "the leaked sentence itself is never emitted");
-    assert_eq!(stream.finish(), Err(Refusal { category: Category::SystemPromptLeak }));
+    assert_eq!(
+        stream.finish(),
+        Err(Refusal {
+            category: Category::SystemPromptLeak
+        })
+    );
 }
 
 #[test]
