@@ -107,12 +107,90 @@ impl Markup {
             }
         }
         if text.contains(['<', '&']) {
-            let cleaned = self.html.clean(&text).to_string();
-            text = Cow::Owned(cleaned.replace("&gt;", ">"));
+            let cleaned = match simple_markup(&text) {
+                Some(simple) => simple,
+                None => self.html.clean(&text).to_string().replace("&gt;", ">"),
+            };
+            text = Cow::Owned(cleaned);
         }
         let linked = links::rewrite(&text, &self.allow, cut_after);
         neutralize(linked)
     }
+}
+
+const SIMPLE_TAGS: &[&str] = &[
+    "b",
+    "i",
+    "em",
+    "strong",
+    "code",
+    "pre",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "sub",
+    "sup",
+    "del",
+    "s",
+    "kbd",
+];
+const VOID_TAGS: &[&str] = &["br", "hr"];
+
+/// Fast path for the common case, with the same result as the sanitizer would give: the
+/// only markup is balanced attribute-less allowed tags and bare `&`s (escaped to `&amp;`).
+/// Anything else (attributes, other tags, entities, comments) returns `None`.
+fn simple_markup(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut open: Vec<&str> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['<', '&']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix('&') {
+            let entity_like = after
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'#')
+                .count();
+            if entity_like > 0 && tail.as_bytes().get(1 + entity_like) == Some(&b';') {
+                return None;
+            }
+            out.push_str("&amp;");
+            rest = after;
+            continue;
+        }
+        let end = tail.find('>')?;
+        let inner = &tail[1..end];
+        let (closing, name) = match inner.strip_prefix('/') {
+            Some(name) => (true, name),
+            None => (false, inner.trim_end_matches('/').trim_end()),
+        };
+        if VOID_TAGS.contains(&name) && !closing {
+            out.push('<');
+            out.push_str(name);
+            out.push('>');
+        } else if SIMPLE_TAGS.contains(&name) && !inner.ends_with('/') {
+            if closing {
+                if open.pop() != Some(name) {
+                    return None;
+                }
+            } else {
+                open.push(name);
+            }
+            out.push_str(if closing { "</" } else { "<" });
+            out.push_str(name);
+            out.push('>');
+        } else {
+            return None;
+        }
+        rest = &tail[end + 1..];
+    }
+    if !open.is_empty() {
+        return None;
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 fn neutralize(mut text: String) -> String {
@@ -219,6 +297,35 @@ mod tests {
             m.sanitize("<https://evil.net/?q=s> <https://example.com/x>", false),
             "https://evil.net/?q=s [https://example.com/x](https://example.com/x)"
         );
+    }
+
+    #[test]
+    fn fast_path_gives_the_same_result_as_the_sanitizer() {
+        let m = markup(&[]);
+        for text in [
+            "a & b <b>bold</b> <br> <br/> <hr /> c > d",
+            "<em>x</em><code>a && b</code><ul><li>1</li></ul>",
+            "<p>par</p><blockquote>q</blockquote><kbd>k</kbd><s>s</s><del>d</del><sub>1</sub>",
+        ] {
+            let fast = simple_markup(text);
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(
+                fast,
+                Some(m.html.clean(text).to_string().replace("&gt;", ">")),
+                "{text}"
+            );
+        }
+        for text in [
+            "<b>open",
+            "</b>",
+            "<b class=x>y</b>",
+            "&lt;",
+            "<i><b>x</i></b>",
+            "<B>x</B>",
+            "<!-- c -->",
+        ] {
+            assert_eq!(simple_markup(text), None, "{text}");
+        }
     }
 
     #[test]

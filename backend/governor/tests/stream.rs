@@ -110,22 +110,3 @@ fn naughty_strings_never_panic_or_yield_executable_output() {
         .unwrap_or_default();
     assert!(forbidden.iter().all(|bad| !out.contains(bad)));
 }
-
-#[test]
-fn governing_a_1kb_turn_takes_well_under_100_microseconds_in_release_builds() {
-    let g = governor_with(&["docs.rs"], &["Sup3r-S3cret-Token-Value"], 4000);
-    let message = "How do I parse JSON in Rust with serde? I tried a few things. ".repeat(16);
-    let draft = "Use `serde_json::from_str`. Define a struct with `#[derive(Deserialize)]`. \
-                 See [docs](https://docs.rs/serde_json). It handles <b>nested</b> data & errors. "
-        .repeat(8);
-    let rounds = 200;
-    let start = std::time::Instant::now();
-    for _ in 0..rounds {
-        assert!(g.govern_input(&message).is_ok());
-        assert!(g.govern_output(&draft, "- explain serde").is_ok());
-    }
-    let per_turn = start.elapsed() / rounds;
-    // Debug builds are ~10-30x slower; this guards against gross regressions only.
-    let budget = if cfg!(debug_assertions) { 3_000 } else { 100 };
-    assert!(per_turn.as_micros() < budget, "{per_turn:?} per turn");
-}
