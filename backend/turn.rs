@@ -163,37 +163,8 @@ async fn govern(
     };
     measures.input_chars = count_chars(&input.text);
 
-    let deadline = state.settings.provider.turn_deadline;
-    let notes = match call(
-        state,
-        Stage::Reasoning,
-        &governor::reasoning_messages(&input.text),
-        deadline,
-        started,
-        measures,
-    )
-    .await
-    {
-        Ok(completion) => completion.text,
-        Err(error) => {
-            return TurnResult::Aborted {
-                session_id: Some(session_id),
-                category: error.category(),
-            }
-        }
-    };
-    let messages = governor::expression_messages(&notes, &input.text);
-    let draft = match call(
-        state,
-        Stage::Expression,
-        &messages,
-        deadline,
-        started,
-        measures,
-    )
-    .await
-    {
-        Ok(completion) => completion.text,
+    let (notes, draft) = match two_stages(state, &input.text, started, measures).await {
+        Ok(stages) => stages,
         Err(error) => {
             return TurnResult::Aborted {
                 session_id: Some(session_id),
@@ -216,6 +187,39 @@ async fn govern(
             reply: refusal.reply(),
         },
     }
+}
+
+/// Reasoning, then expression, both within the turn's deadline: (notes, draft reply).
+async fn two_stages(
+    state: &AppState,
+    user_text: &str,
+    started: Instant,
+    measures: &mut Measures,
+) -> Result<(String, String), ProviderError> {
+    let deadline = state.settings.provider.turn_deadline;
+    let reasoning = governor::reasoning_messages(user_text);
+    let notes = call(
+        state,
+        Stage::Reasoning,
+        &reasoning,
+        deadline,
+        started,
+        measures,
+    )
+    .await?
+    .text;
+    let expression = governor::expression_messages(&notes, user_text);
+    let draft = call(
+        state,
+        Stage::Expression,
+        &expression,
+        deadline,
+        started,
+        measures,
+    )
+    .await?
+    .text;
+    Ok((notes, draft))
 }
 
 async fn call(

@@ -1,17 +1,10 @@
-use crate::app::{app, production_app};
+use crate::app::{app, unreachable_production_app};
 use reqwest::Response;
 
 const ALLOWED: &str = "https://app.example.com";
 
-/// A production app whose database and provider are unreachable: CORS is decided before
-/// any of that matters, and probes still answer.
 async fn production() -> crate::app::TestApp {
-    production_app(
-        "postgres://postgres@127.0.0.1:1/none",
-        "https://127.0.0.1:1/v1",
-    )
-    .spawn()
-    .await
+    unreachable_production_app().spawn().await
 }
 
 fn allow_origin(response: &Response) -> Option<String> {

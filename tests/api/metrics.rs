@@ -1,4 +1,4 @@
-use crate::app::{app, production_app};
+use crate::app::{app, unreachable_production_app};
 use serde_json::json;
 
 #[tokio::test]
@@ -42,30 +42,18 @@ async fn metrics_count_turns_by_outcome_and_category_without_ids_or_text() {
     assert!(!text.contains("session"));
 }
 
-async fn production() -> crate::app::TestApp {
-    production_app(
-        "postgres://postgres@127.0.0.1:1/none",
-        "https://127.0.0.1:1/v1",
-    )
-    .spawn()
-    .await
-}
-
 #[tokio::test]
 async fn production_metrics_are_off_without_a_token() {
-    let app = production().await;
+    let app = unreachable_production_app().spawn().await;
     assert_eq!(app.get("/metrics").await.unwrap().status(), 404);
 }
 
 #[tokio::test]
 async fn production_metrics_require_the_bearer_token() {
-    let app = production_app(
-        "postgres://postgres@127.0.0.1:1/none",
-        "https://127.0.0.1:1/v1",
-    )
-    .env("METRICS_TOKEN", "metrics-token-for-tests")
-    .spawn()
-    .await;
+    let app = unreachable_production_app()
+        .env("METRICS_TOKEN", "metrics-token-for-tests")
+        .spawn()
+        .await;
     assert_eq!(app.get("/metrics").await.unwrap().status(), 401);
     let wrong = app
         .client

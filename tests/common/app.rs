@@ -41,6 +41,15 @@ pub fn production_app(database_url: &str, provider_base_url: &str) -> TestAppBui
         .env("ADDRESS_HASH_KEY", "test-address-hash-key-0123456789")
 }
 
+/// A production app with valid config whose database and provider are unreachable (ports
+/// that refuse): for everything decided before a dependency is used (CORS, metrics auth).
+pub fn unreachable_production_app() -> TestAppBuilder {
+    production_app(
+        "postgres://postgres@127.0.0.1:1/none",
+        "https://127.0.0.1:1/v1",
+    )
+}
+
 impl TestAppBuilder {
     pub fn env(mut self, name: &str, value: &str) -> Self {
         self.env.set(name, value);

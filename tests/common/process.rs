@@ -82,6 +82,26 @@ impl ServerProcess {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }
 
+    /// Poll `/ready` until it answers 200; panic after about 5 s.
+    pub async fn wait_until_ready(&self) {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client
+                .get(self.url("/ready"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!(
+            "the server never became ready:\n{}",
+            self.output().join("\n")
+        );
+    }
+
     pub fn sigterm(&self) {
         let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits"));
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM sent");

@@ -186,18 +186,7 @@ async fn no_secret_value_appears_in_any_log_line_header_or_body() {
         ("PROVIDER_MAX_RETRIES", "0"),
     ];
     let mut server = ServerProcess::start(&env);
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(server.url("/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    server.wait_until_ready().await;
     let mut transcript = Transcript(Vec::new());
     exercise_every_endpoint(
         &format!("http://127.0.0.1:{}", server.port),

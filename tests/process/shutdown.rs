@@ -17,21 +17,6 @@ async fn slow_provider(delay: Duration) -> MockServer {
     server
 }
 
-async fn wait_until_ready(client: &reqwest::Client, url: &str) {
-    for _ in 0..200 {
-        if client
-            .get(url)
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("never ready");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_with_turns_in_flight_completes_every_turn_then_exits_zero() {
     const TURNS: usize = 8;
@@ -43,7 +28,7 @@ async fn sigterm_with_turns_in_flight_completes_every_turn_then_exits_zero() {
         ("SHUTDOWN_TIMEOUT_SECONDS", "10"),
     ]);
     let client = reqwest::Client::new();
-    wait_until_ready(&client, &server.url("/ready")).await;
+    server.wait_until_ready().await;
 
     let turns: Vec<_> = (0..TURNS)
         .map(|i| {
@@ -87,7 +72,7 @@ async fn new_connections_after_sigterm_are_not_served_as_ready() {
         ("MODEL_PROVIDER_API_KEY", "sk-test-shutdown-key-000000"),
     ]);
     let client = reqwest::Client::new();
-    wait_until_ready(&client, &server.url("/ready")).await;
+    server.wait_until_ready().await;
     let in_flight = client
         .post(server.url("/api/chat"))
         .json(&serde_json::json!({ "message": "slow" }))

@@ -21,17 +21,7 @@ async fn user_and_model_text_never_reach_logs_metrics_or_the_database() {
         ("WRITER_FLUSH_INTERVAL_MS", "50"),
     ]);
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(server.url("/ready"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    server.wait_until_ready().await;
     let mut replies = Vec::new();
     for message in [
         format!("Tell me about {USER_MARKER}"),
