@@ -16,3 +16,23 @@ pub async fn catch_panics<T>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_internal_error() {
+        let result: Result<(), ApiError> = catch_panics(async { panic!("handler bug") }).await;
+        assert_eq!(result, Err(ApiError::Internal));
+    }
+
+    #[tokio::test]
+    async fn a_normal_handler_result_passes_through() {
+        assert_eq!(catch_panics(async { Ok::<_, ApiError>(7) }).await, Ok(7));
+        assert_eq!(
+            catch_panics(async { Err::<(), _>(ApiError::InvalidRequest) }).await,
+            Err(ApiError::InvalidRequest)
+        );
+    }
+}

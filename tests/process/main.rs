@@ -8,6 +8,7 @@ mod process;
 mod provider;
 
 mod check_config;
+mod cli;
 mod secrets;
 mod shutdown;
 mod telemetry;
