@@ -29,6 +29,8 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     addresses: HashMap<String, Limiter>,
     requests: VecDeque<StoredRequest>,
+    /// Each writer's dropped-row total (one writer per process; kept like Postgres does).
+    writer_drops: HashMap<String, u64>,
 }
 
 struct Session {
@@ -206,6 +208,12 @@ impl MemoryStore {
         }
     }
 
+    pub(crate) fn record_dropped(&self, writer_id: &str, dropped: u64) {
+        let mut state = self.state.lock();
+        let total = state.writer_drops.entry(writer_id.to_owned()).or_default();
+        *total = (*total).max(dropped);
+    }
+
     pub(crate) fn reap_once(&self) -> ReapReport {
         let now = self.clock.now();
         let mut state = self.state.lock();
@@ -225,6 +233,7 @@ impl MemoryStore {
             sessions: (before.0 - state.sessions.len()) as u64,
             requests: (before.1 - state.requests.len()) as u64,
             address_limits: (before.2 - state.addresses.len()) as u64,
+            writer_drops: 0,
             lock_busy: false,
         }
     }
@@ -272,7 +281,7 @@ impl MemoryStore {
                     .filter(|row| row.expires_at < now)
                     .count() as u64,
             },
-            writer_dropped: None,
+            writer_dropped: Some(state.writer_drops.values().sum()),
         }
     }
 }

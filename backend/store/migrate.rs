@@ -16,11 +16,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order. Add new files here; never edit an applied one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_init",
-    sql: include_str!("../../migrations/0001_init.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_init",
+        sql: include_str!("../../migrations/0001_init.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_writer_drops",
+        sql: include_str!("../../migrations/0002_writer_drops.sql"),
+    },
+];
 
 /// `pg_advisory_xact_lock` key held while migrating ("gc-migr").
 const MIGRATION_LOCK_KEY: i64 = 0x0067_632d_6d69_6772;

@@ -143,6 +143,18 @@ impl Store {
         }
     }
 
+    /// Record a writer's running total of dropped rows, so `status` can report drops from
+    /// every replica.
+    pub async fn record_dropped(&self, writer_id: &str, dropped: u64) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(store) => {
+                store.record_dropped(writer_id, dropped);
+                Ok(())
+            }
+            Store::Postgres(store) => store.record_dropped(writer_id, dropped).await,
+        }
+    }
+
     /// Apply pending migrations (Postgres); a no-op for the memory store.
     pub async fn migrate(&self) -> anyhow::Result<MigrateReport> {
         match self {
@@ -159,8 +171,8 @@ impl Store {
         }
     }
 
-    /// What the store holds, for operators. `writer_dropped` is left for the caller to fill
-    /// (see [`StatusReport::with_writer_dropped`]).
+    /// What the store holds, for operators, including the rows writers reported dropping
+    /// (within the request TTL).
     pub async fn status(&self) -> Result<StatusReport, StoreError> {
         match self {
             Store::Memory(store) => Ok(store.status()),

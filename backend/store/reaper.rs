@@ -16,21 +16,24 @@ pub struct ReapReport {
     pub sessions: u64,
     pub requests: u64,
     pub address_limits: u64,
+    pub writer_drops: u64,
     /// Another replica held the reaper lock, so this round stopped early.
     pub lock_busy: bool,
 }
 
 impl ReapReport {
     pub fn total(&self) -> u64 {
-        self.sessions + self.requests + self.address_limits
+        self.sessions + self.requests + self.address_limits + self.writer_drops
     }
 
-    /// Add to the counter of table `index` (0 sessions, 1 requests, 2 address limits).
+    /// Add to the counter of table `index` (0 sessions, 1 requests, 2 address limits,
+    /// 3 writer drops).
     pub(crate) fn add(&mut self, index: usize, deleted: u64) {
         match index {
             0 => self.sessions += deleted,
             1 => self.requests += deleted,
-            _ => self.address_limits += deleted,
+            2 => self.address_limits += deleted,
+            _ => self.writer_drops += deleted,
         }
     }
 }

@@ -37,6 +37,8 @@ impl MetadataWriter {
             batch: Vec::new(),
             batch_size: settings.batch_size.max(1),
             flush_interval: settings.flush_interval,
+            writer_id: uuid::Uuid::new_v4().simple().to_string(),
+            reported_dropped: 0,
         };
         *shared.task.lock() = Some(tokio::spawn(worker.run()));
         WriterHandle { shared }
@@ -113,6 +115,10 @@ struct Worker {
     batch: Vec<RequestRecord>,
     batch_size: usize,
     flush_interval: Duration,
+    /// Names this process's row in `writer_drops`.
+    writer_id: String,
+    /// The dropped total the database already knows.
+    reported_dropped: u64,
 }
 
 impl Worker {
@@ -126,6 +132,7 @@ impl Worker {
             match self.store.insert_requests(&self.batch).await {
                 Ok(()) => {
                     self.written();
+                    self.report_dropped().await;
                     retry = FIRST_RETRY;
                 }
                 Err(err) => {
@@ -166,6 +173,21 @@ impl Worker {
         true
     }
 
+    /// Drops happen while the database is unreachable; right after it accepted a batch is
+    /// the moment to tell it how many. Best effort: a failure is retried after the next batch.
+    async fn report_dropped(&mut self) {
+        let dropped = self.shared.dropped.load(Ordering::Relaxed);
+        if dropped == self.reported_dropped {
+            return;
+        }
+        match self.store.record_dropped(&self.writer_id, dropped).await {
+            Ok(()) => self.reported_dropped = dropped,
+            Err(err) => {
+                tracing::warn!(error = %err, dropped, "could not record dropped request rows")
+            }
+        }
+    }
+
     fn written(&mut self) {
         self.shared
             .written
@@ -187,6 +209,7 @@ impl Worker {
                 }
             }
             if self.batch.is_empty() {
+                let _ = tokio::time::timeout_at(deadline, self.report_dropped()).await;
                 return;
             }
             self.shared.held.store(self.batch.len(), Ordering::Relaxed);

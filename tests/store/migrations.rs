@@ -35,6 +35,7 @@ async fn migrations_apply_to_a_fresh_database_and_ping_then_reports_the_schema_c
         "sessions",
         "requests",
         "address_limits",
+        "writer_drops",
         "schema_migrations",
     ] {
         assert_eq!(
@@ -112,7 +113,10 @@ async fn two_migrations_started_at_the_same_moment_leave_one_correct_schema() {
         "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'",
     )
     .await;
-    assert_eq!(tables, "address_limits,requests,schema_migrations,sessions");
+    assert_eq!(
+        tables,
+        "address_limits,requests,schema_migrations,sessions,writer_drops"
+    );
 }
 
 #[tokio::test]

@@ -63,8 +63,10 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
             continue;
         }
         text_columns += 1;
-        let is_id =
-            checks.contains("~ '^[") && (checks.contains("{64}$'") || checks.contains("{8,64}$'"));
+        let is_id = checks.contains("~ '^[")
+            && ["{32}$'", "{64}$'", "{8,64}$'"]
+                .iter()
+                .any(|length| checks.contains(length));
         let is_category = checks.contains("= ANY (ARRAY[");
         assert!(
             is_id || is_category,
@@ -72,7 +74,7 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
         );
     }
     assert_eq!(
-        text_columns, 7,
+        text_columns, 8,
         "ids, hashes, checksum, outcome and category: {columns:?}"
     );
     let category = &columns
@@ -106,7 +108,7 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
 async fn every_data_table_has_an_indexed_expires_at() {
     let db = TestDatabase::create().await;
     let client = db.client().await;
-    for table in ["sessions", "requests", "address_limits"] {
+    for table in ["sessions", "requests", "address_limits", "writer_drops"] {
         let sql = format!(
             "SELECT count(*) FROM pg_indexes WHERE tablename = '{table}' AND indexdef LIKE '%(expires_at)'"
         );
@@ -167,10 +169,15 @@ async fn row_level_security_shows_anon_and_authenticated_nothing() {
         .insert_requests(&[record(Outcome::Accepted, None)])
         .await
         .expect("insert");
+    store
+        .record_dropped("0123456789abcdef0123456789abcdef", 3)
+        .await
+        .expect("record dropped rows");
     let tables = [
         "sessions",
         "requests",
         "address_limits",
+        "writer_drops",
         "schema_migrations",
     ];
     for table in tables {

@@ -102,3 +102,40 @@ impl PgStore {
         .await
     }
 }
+
+const RECORD_DROPPED: &str = "
+    INSERT INTO writer_drops (writer_id, dropped, updated_at, expires_at)
+    VALUES ($1, $2, now(), now() + make_interval(secs => $3))
+    ON CONFLICT (writer_id) DO UPDATE
+    SET dropped = GREATEST(writer_drops.dropped, EXCLUDED.dropped),
+        updated_at = EXCLUDED.updated_at,
+        expires_at = EXCLUDED.expires_at";
+
+impl PgStore {
+    /// Record this writer's running total of dropped rows (monotonic; a stale retry never
+    /// lowers it). It expires like request rows.
+    pub(crate) async fn record_dropped(
+        &self,
+        writer_id: &str,
+        dropped: u64,
+    ) -> Result<(), StoreError> {
+        let writer_id = writer_id.to_owned();
+        let dropped = i64::try_from(dropped).unwrap_or(i64::MAX);
+        let ttl = self.request_ttl.as_secs_f64();
+        self.transact(self.query_timeout, move |tx| {
+            Box::pin(async move {
+                tx.execute_typed(
+                    RECORD_DROPPED,
+                    &[
+                        (&writer_id, Type::TEXT),
+                        (&dropped, Type::INT8),
+                        (&ttl, Type::FLOAT8),
+                    ],
+                )
+                .await
+                .map(|_| ())
+            })
+        })
+        .await
+    }
+}

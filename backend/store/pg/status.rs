@@ -22,6 +22,9 @@ const REQUESTS_AGE: &str = "
            count(*) FILTER (WHERE expires_at < now())
     FROM requests";
 
+const WRITER_DROPPED: &str =
+    "SELECT coalesce(sum(dropped), 0)::int8 FROM writer_drops WHERE expires_at > now()";
+
 /// Status scans more than a hot-path query; give it more time.
 const STATUS_TIMEOUT_FACTOR: u32 = 10;
 
@@ -55,6 +58,7 @@ impl PgStore {
                     .collect::<Result<Vec<_>, tokio_postgres::Error>>()?;
                 let (sessions_active, sessions_age) = age(tx, SESSIONS_AGE, session_ttl).await?;
                 let (_, requests_age) = age(tx, REQUESTS_AGE, request_ttl).await?;
+                let dropped: i64 = tx.query_typed_one(WRITER_DROPPED, &[]).await?.try_get(0)?;
                 Ok(StatusReport {
                     backend: "postgres",
                     schema: SchemaStatus::from(schema),
@@ -62,7 +66,7 @@ impl PgStore {
                     requests_last_24h,
                     sessions_age,
                     requests_age,
-                    writer_dropped: None,
+                    writer_dropped: Some(dropped.max(0) as u64),
                 })
             })
         })
