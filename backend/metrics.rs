@@ -67,7 +67,7 @@ impl Metrics {
         registry.register("turns", "Chat turns by outcome and category", turns.clone());
         registry.register(
             "provider_calls",
-            "Provider calls by stage and status class",
+            "Provider calls by stage and status class (2xx, or the failure: 4xx, timeout, unavailable, bad_response)",
             provider_calls.clone(),
         );
         registry.register(
@@ -92,7 +92,7 @@ impl Metrics {
         );
         registry.register(
             "writer_dropped_rows",
-            "Metadata rows dropped because the queue was full",
+            "Metadata rows dropped: queue full while the database was slow or down, unstorable, or unwritten at shutdown",
             writer_dropped.clone(),
         );
         registry.register(
@@ -137,13 +137,21 @@ impl Metrics {
             .observe(total.saturating_sub(provider).as_secs_f64());
     }
 
-    pub fn record_provider_call(&self, stage: &'static str, status: Option<u16>) {
-        let status_class = match status {
-            Some(200..=299) => "2xx",
-            Some(400..=499) => "4xx",
-            Some(500..=599) => "5xx",
-            Some(_) => "other",
-            None => "error",
+    /// `status_class` is `2xx` for a completed call; a failed call (after its retries) is
+    /// labelled by what failed: `4xx` (rate limited, 429), `timeout`, `unavailable` (5xx,
+    /// 401/403 or no connection) or `bad_response`.
+    pub fn record_provider_call(
+        &self,
+        stage: &'static str,
+        result: Result<(), crate::provider::ProviderError>,
+    ) {
+        use crate::provider::ProviderError;
+        let status_class = match result {
+            Ok(()) => "2xx",
+            Err(ProviderError::RateLimited) => "4xx",
+            Err(ProviderError::Timeout) => "timeout",
+            Err(ProviderError::Unavailable) => "unavailable",
+            Err(ProviderError::BadResponse) => "bad_response",
         };
         self.provider_calls
             .get_or_create(&ProviderLabels {

@@ -144,9 +144,16 @@ impl Application {
         let served = self.server.await;
         signals.abort();
         self.readiness_task.abort();
-        let timeout = self.state.settings.shutdown_timeout;
+        // One budget for the whole shutdown: the metadata flush gets what the HTTP drain left
+        // of SHUTDOWN_TIMEOUT_SECONDS (at least a second), so SIGKILL after the platform's
+        // draining window (>= timeout + 1 s) never lands mid-flush.
+        let budget = self.state.settings.shutdown_timeout;
+        let left = budget.saturating_sub(self.state.readiness.since_shutdown_began());
         self.state.reaper.stop().await;
-        self.state.writer.shutdown(timeout).await;
+        self.state
+            .writer
+            .shutdown(left.max(Duration::from_secs(1)))
+            .await;
         tracing::info!(
             event = "stopped",
             rows_written = self.state.writer.written(),

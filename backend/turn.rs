@@ -243,7 +243,9 @@ async fn call(
     }
     let status = result.as_ref().ok().map(|c| c.status);
     measures.provider_status = status.or(measures.provider_status);
-    state.metrics.record_provider_call(stage.as_str(), status);
+    state
+        .metrics
+        .record_provider_call(stage.as_str(), result.as_ref().map(|_| ()).map_err(|e| *e));
     result
 }
 

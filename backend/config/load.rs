@@ -47,6 +47,7 @@ impl LoadedConfig {
     /// The names of the variables with problems, for `/ready`.
     pub fn problem_variables(&self) -> Vec<String> {
         let mut names: Vec<String> = self.problems.iter().map(|p| p.variable.clone()).collect();
+        names.sort_unstable();
         names.dedup();
         names
     }

@@ -206,3 +206,46 @@ fn problems_and_debug_output_never_contain_secret_values() {
         "a value leaked into a problem"
     );
 }
+
+#[test]
+fn production_requires_an_encrypted_database_connection_except_on_loopback() {
+    let plain = production_with(&[(
+        "DATABASE_URL",
+        Some("postgres://u:p@db.example.com:6543/postgres"),
+    )]);
+    assert!(variables(&plain).contains(&"DATABASE_URL"));
+    let loopback = production_with(&[(
+        "DATABASE_URL",
+        Some("postgres://u:p@127.0.0.1:5432/postgres"),
+    )]);
+    assert!(
+        !variables(&loopback).contains(&"DATABASE_URL"),
+        "{:?}",
+        loopback.problems
+    );
+    let verified = production_with(&[(
+        "DATABASE_URL",
+        Some("postgres://u:p@db.example.com/postgres?sslmode=verify-full"),
+    )]);
+    assert!(verified.problems.is_empty(), "{:?}", verified.problems);
+}
+
+#[test]
+fn ready_names_each_variable_once() {
+    let config = load(&[
+        ("ENV", "production"),
+        ("MODEL_PROVIDER_BASE_URL", "ftp://x"),
+    ]);
+    let names = config.problem_variables();
+    let mut unique = names.clone();
+    unique.dedup();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "MODEL_PROVIDER_BASE_URL")
+            .count(),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(names, unique);
+}

@@ -44,8 +44,13 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
     } else if settings.cors.origins.iter().any(|o| !o.is_https()) {
         problem("CORS_ORIGINS", "every origin must be https in production");
     }
-    if settings.database.url.is_none() {
-        problem("DATABASE_URL", "is required in production");
+    match &settings.database.url {
+        None => problem("DATABASE_URL", "is required in production"),
+        Some(url) if !requires_tls(url.expose_secret()) => problem(
+            "DATABASE_URL",
+            "must ask for TLS in production (sslmode=require, verify-ca or verify-full) unless it is on loopback",
+        ),
+        Some(_) => {}
     }
     if settings.provider.api_key.is_none() {
         problem("MODEL_PROVIDER_API_KEY", "is required in production");
@@ -70,6 +75,23 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
         );
     }
     problems
+}
+
+/// A production database connection must be encrypted; a database on the same host
+/// (loopback) is the one exception.
+fn requires_tls(raw: &str) -> bool {
+    let asks_for_tls = [
+        "sslmode=require",
+        "sslmode=verify-ca",
+        "sslmode=verify-full",
+    ]
+    .iter()
+    .any(|mode| raw.contains(mode));
+    let loopback = url::Url::parse(raw)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .is_some_and(|host| matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]"));
+    asks_for_tls || loopback
 }
 
 fn is_http_url(raw: &str) -> bool {

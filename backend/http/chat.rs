@@ -90,16 +90,21 @@ async fn governed_turn(
 
 /// The client address: from the trusted proxy header when one is configured, else the TCP
 /// peer. The right-most entry is the one the trusted proxy appended; anything left of it
-/// came from the client and could be forged.
+/// came from the client and could be forged. A request without the header did not come
+/// through the proxy, so its peer address is used.
 fn client_address(req: &HttpRequest, state: &AppState) -> Option<String> {
-    if let Some(header) = &state.settings.quota.trusted_proxy_header {
-        return req
-            .headers()
-            .get(header.as_str())
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(|v| v.trim().to_owned())
-            .filter(|v| !v.is_empty());
-    }
-    req.peer_addr().map(|addr| addr.ip().to_string())
+    let forwarded = state
+        .settings
+        .quota
+        .trusted_proxy_header
+        .as_ref()
+        .and_then(|header| {
+            req.headers()
+                .get(header.as_str())
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.rsplit(',').next())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        });
+    forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
 }

@@ -74,7 +74,8 @@ pub fn error_code(status: StatusCode) -> &'static str {
 }
 
 /// The status of a finished turn: refusals by policy are a normal answer (200), quota is
-/// 429, and aborts say whose fault it was (502 bad upstream, 503 unavailable, 504 timeout).
+/// 429, and aborts say what failed: 502 the provider failed or answered badly, 503 a
+/// dependency of ours is unavailable (database, draining, provider rate limit), 504 timeout.
 pub fn turn_status(result: &crate::turn::TurnResult) -> StatusCode {
     use crate::domain::Category;
     use crate::turn::TurnResult;

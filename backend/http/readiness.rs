@@ -16,6 +16,7 @@ pub struct Readiness {
     config_problems: Vec<String>,
     database: AtomicU8,
     shutting_down: AtomicBool,
+    shutdown_started: std::sync::OnceLock<std::time::Instant>,
 }
 
 #[derive(Debug, Serialize)]
@@ -39,11 +40,20 @@ impl Readiness {
             config_problems,
             database: AtomicU8::new(PENDING),
             shutting_down: AtomicBool::new(false),
+            shutdown_started: std::sync::OnceLock::new(),
         }
     }
 
     pub fn begin_shutdown(&self) {
+        self.shutdown_started.get_or_init(std::time::Instant::now);
         self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    /// How long ago shutdown began (zero if it has not).
+    pub fn since_shutdown_began(&self) -> Duration {
+        self.shutdown_started
+            .get()
+            .map_or(Duration::ZERO, |started| started.elapsed())
     }
 
     pub fn is_shutting_down(&self) -> bool {

@@ -3,6 +3,7 @@
 mod app;
 
 mod chat_contract;
+mod client_address;
 mod cors;
 mod fail_closed;
 mod metrics;

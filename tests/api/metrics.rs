@@ -77,3 +77,29 @@ async fn production_metrics_require_the_bearer_token() {
         .unwrap()
         .contains("governed_chat_ready 0"));
 }
+
+#[tokio::test]
+async fn a_failed_provider_call_is_counted_by_what_failed() {
+    let provider = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(500))
+        .mount(&provider)
+        .await;
+    let app = app()
+        .provider(&format!("{}/v1", provider.uri()))
+        .spawn()
+        .await;
+    app.wait_until_ready().await;
+    let turn = app.post_chat(&json!({ "message": "hello" })).await;
+    assert_eq!(turn.status(), 502);
+    let text = app.get("/metrics").await.unwrap().text().await.unwrap();
+    assert!(
+        text.contains(
+            r#"governed_chat_provider_calls_total{stage="reasoning",status_class="unavailable"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        r#"governed_chat_turns_total{outcome="aborted",category="provider.unavailable"} 1"#
+    ));
+}
