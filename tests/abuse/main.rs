@@ -9,6 +9,7 @@ mod app;
 mod provider;
 
 mod blns;
+mod connections;
 mod cors;
 mod memory;
 mod support;
