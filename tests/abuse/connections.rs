@@ -195,16 +195,18 @@ async fn five_hundred_connections_at_once_neither_starve_health_nor_outlive_the_
     let started = Instant::now();
     assert_still_serving(&app, "opening 500 idle connections").await;
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        // Generous on purpose: the machine is shared; a starved server takes far longer.
+        started.elapsed() < Duration::from_secs(5),
         "/health took {:?}",
         started.elapsed()
     );
 
     // Idle connections that never send a request are closed (or get a 408) by the read
-    // timeout, so they cannot pin the server's connection slots.
+    // timeout, so they cannot pin the server's connection slots. Without the timeout they
+    // would stay open forever; the bound leaves room for a loaded machine.
     let closes = join_all(sockets.into_iter().map(|mut socket| async move {
         let started = Instant::now();
-        read_response(&mut socket, started, READ_TIMEOUT * 3 + SLACK).await
+        read_response(&mut socket, started, READ_TIMEOUT * 8 + SLACK).await
     }))
     .await;
     let problems: Vec<String> = closes.iter().filter_map(|r| r.problem(&[408])).collect();
