@@ -5,6 +5,7 @@
 mod admit;
 mod connect;
 mod error;
+mod pipeline;
 mod reap;
 mod requests;
 mod status;
