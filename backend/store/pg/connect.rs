@@ -49,8 +49,10 @@ pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> any
     let manager = Manager::from_config(
         config,
         connector,
+        // `Fast`: a connection the driver saw close is replaced at checkout; `Verified` would
+        // add a round trip to every turn to catch the rest, which fail once and are dropped.
         ManagerConfig {
-            recycling_method: RecyclingMethod::Verified,
+            recycling_method: RecyclingMethod::Fast,
         },
     );
     let wait = Some(settings.connect_timeout);
