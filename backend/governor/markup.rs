@@ -49,27 +49,15 @@ impl Markup {
     pub(crate) fn new(allow: Arc<Allowlist>) -> Self {
         let mut html = Builder::empty();
         let filter_allow = Arc::clone(&allow);
-        html.tags(HashSet::from([
-            "a",
-            "b",
-            "i",
-            "em",
-            "strong",
-            "code",
-            "pre",
-            "br",
-            "p",
-            "ul",
-            "ol",
-            "li",
-            "blockquote",
-            "sub",
-            "sup",
-            "del",
-            "s",
-            "kbd",
-            "hr",
-        ]))
+        // The fast path's tags (SIMPLE_TAGS, VOID_TAGS) plus `a`, whose href is filtered.
+        html.tags(
+            SIMPLE_TAGS
+                .iter()
+                .chain(VOID_TAGS)
+                .chain(&["a"])
+                .copied()
+                .collect::<HashSet<_>>(),
+        )
         .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
         .generic_attributes(HashSet::new())
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
