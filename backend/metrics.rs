@@ -143,15 +143,15 @@ impl Metrics {
     pub fn record_provider_call(
         &self,
         stage: &'static str,
-        result: Result<(), crate::provider::ProviderError>,
+        failure: Option<crate::provider::ProviderError>,
     ) {
         use crate::provider::ProviderError;
-        let status_class = match result {
-            Ok(()) => "2xx",
-            Err(ProviderError::RateLimited) => "4xx",
-            Err(ProviderError::Timeout) => "timeout",
-            Err(ProviderError::Unavailable) => "unavailable",
-            Err(ProviderError::BadResponse) => "bad_response",
+        let status_class = match failure {
+            None => "2xx",
+            Some(ProviderError::RateLimited) => "4xx",
+            Some(ProviderError::Timeout) => "timeout",
+            Some(ProviderError::Unavailable) => "unavailable",
+            Some(ProviderError::BadResponse) => "bad_response",
         };
         self.provider_calls
             .get_or_create(&ProviderLabels {

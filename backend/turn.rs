@@ -245,7 +245,7 @@ async fn call(
     measures.provider_status = status.or(measures.provider_status);
     state
         .metrics
-        .record_provider_call(stage.as_str(), result.as_ref().map(|_| ()).map_err(|e| *e));
+        .record_provider_call(stage.as_str(), result.as_ref().err().copied());
     result
 }
 

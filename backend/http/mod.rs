@@ -28,7 +28,7 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let config_ok = state.readiness.report().checks.config == "ok";
+    let config_ok = state.readiness.config_ok();
     let cors = cors::cors(&state.settings);
     App::new()
         .app_data(state)

@@ -56,6 +56,10 @@ impl Readiness {
             .map_or(Duration::ZERO, |started| started.elapsed())
     }
 
+    pub fn config_ok(&self) -> bool {
+        self.config_problems.is_empty()
+    }
+
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
     }
@@ -65,7 +69,7 @@ impl Readiness {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.config_problems.is_empty() && self.database_ok() && !self.is_shutting_down()
+        self.config_ok() && self.database_ok() && !self.is_shutting_down()
     }
 
     pub fn report(&self) -> ReadinessReport {

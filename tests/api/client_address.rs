@@ -15,14 +15,20 @@ async fn new_session_from(app: &crate::app::TestApp, forwarded: Option<&str>) ->
     status
 }
 
-#[tokio::test]
-async fn the_right_most_forwarded_entry_is_the_client_and_left_entries_cannot_dodge_the_limit() {
+/// Behind a trusted proxy, one new session per client address per hour.
+async fn limited_app() -> crate::app::TestApp {
     let app = app()
         .env("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
         .env("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1")
         .spawn()
         .await;
     app.wait_until_ready().await;
+    app
+}
+
+#[tokio::test]
+async fn the_right_most_forwarded_entry_is_the_client_and_left_entries_cannot_dodge_the_limit() {
+    let app = limited_app().await;
     assert_eq!(
         new_session_from(&app, Some("198.51.100.1, 203.0.113.9")).await,
         200
@@ -37,12 +43,7 @@ async fn the_right_most_forwarded_entry_is_the_client_and_left_entries_cannot_do
 
 #[tokio::test]
 async fn without_the_proxy_header_the_peer_address_is_limited() {
-    let app = app()
-        .env("TRUSTED_PROXY_HEADER", "X-Forwarded-For")
-        .env("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1")
-        .spawn()
-        .await;
-    app.wait_until_ready().await;
+    let app = limited_app().await;
     assert_eq!(new_session_from(&app, None).await, 200);
     assert_eq!(new_session_from(&app, None).await, 429);
 }

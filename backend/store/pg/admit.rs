@@ -96,7 +96,6 @@ impl PgStore {
         let per_day = i32::try_from(self.quota.per_day).unwrap_or(i32::MAX);
         let counted = self
             .one_statement(
-                self.query_timeout,
                 COUNT_TURN,
                 &[
                     (&id, Type::TEXT),
@@ -109,9 +108,7 @@ impl PgStore {
         if !counted.is_empty() {
             return Ok(Some(true));
         }
-        let live = self
-            .one_statement(self.query_timeout, IS_LIVE, &[(&id, Type::TEXT)])
-            .await?;
+        let live = self.one_statement(IS_LIVE, &[(&id, Type::TEXT)]).await?;
         let live = live
             .first()
             .map(|row| row.try_get::<_, bool>(0))
@@ -134,7 +131,6 @@ impl PgStore {
             Some(_) if limit == 0 => false,
             Some(hash) => !self
                 .one_statement(
-                    self.query_timeout,
                     CREATE_SESSION_FOR_ADDRESS,
                     &[
                         (&id, Type::TEXT),
@@ -148,7 +144,6 @@ impl PgStore {
                 .is_empty(),
             None => !self
                 .one_statement(
-                    self.query_timeout,
                     CREATE_SESSION,
                     &[
                         (&id, Type::TEXT),

@@ -26,6 +26,8 @@ const MIGRATION_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct PgStore {
     pool: Pool,
     query_timeout: Duration,
+    /// `BEGIN` with this store's local settings, built once for the hot path.
+    begin_hot: String,
     session_ttl: Duration,
     request_ttl: Duration,
     reaper_batch_size: i64,
@@ -54,6 +56,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             query_timeout: database.query_timeout,
+            begin_hot: pipeline::begin(database.query_timeout),
             session_ttl: retention.session_ttl,
             request_ttl: retention.request_ttl,
             reaper_batch_size: retention.reaper_batch_size.max(1),

@@ -12,24 +12,27 @@ use std::time::Duration;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::Row;
 
+/// `BEGIN` with the hot path's local settings for a given query timeout.
+pub(super) fn begin(timeout: Duration) -> String {
+    format!(
+        "BEGIN; SET LOCAL statement_timeout = {}; SET LOCAL synchronous_commit = off",
+        timeout.as_millis().max(1)
+    )
+}
+
 impl PgStore {
-    /// Run `sql` as the only statement of a transaction, bounded by `timeout` on the server
-    /// (`statement_timeout`) and here. If the statement fails, the pipelined `COMMIT` ends the
-    /// aborted transaction as a rollback on the server.
+    /// Run `sql` as the only statement of a transaction, bounded by the query timeout on the
+    /// server (`statement_timeout`) and here. If the statement fails, the pipelined `COMMIT`
+    /// ends the aborted transaction as a rollback on the server.
     pub(super) async fn one_statement(
         &self,
-        timeout: Duration,
         sql: &str,
         params: &[(&(dyn ToSql + Sync), Type)],
     ) -> Result<Vec<Row>, StoreError> {
         let client = self.client().await?;
-        let begin = format!(
-            "BEGIN; SET LOCAL statement_timeout = {}; SET LOCAL synchronous_commit = off",
-            timeout.as_millis().max(1)
-        );
-        let outcome = tokio::time::timeout(timeout, async {
+        let outcome = tokio::time::timeout(self.query_timeout, async {
             let (begun, rows, committed) = tokio::join!(
-                client.batch_execute(&begin),
+                client.batch_execute(&self.begin_hot),
                 client.query_typed(sql, params),
                 client.batch_execute("COMMIT"),
             );
