@@ -86,10 +86,17 @@ pub fn turn_status(result: &crate::turn::TurnResult) -> StatusCode {
             category: Category::Quota,
             ..
         } => StatusCode::TOO_MANY_REQUESTS,
+        TurnResult::Refused {
+            category: Category::AuthInvalidToken,
+            ..
+        } => StatusCode::UNAUTHORIZED,
         TurnResult::Refused { .. } => StatusCode::OK,
         TurnResult::Aborted { category, .. } => match category {
             Category::ProviderTimeout => StatusCode::GATEWAY_TIMEOUT,
-            Category::ProviderUnavailable | Category::ProviderBadResponse => {
+            Category::ProviderUnavailable
+            | Category::ProviderBadResponse
+            | Category::ProviderAuth
+            | Category::ProviderRejected => {
                 StatusCode::BAD_GATEWAY
             }
             Category::Internal => StatusCode::INTERNAL_SERVER_ERROR,

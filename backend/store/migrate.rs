@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_writer_drops",
         sql: include_str!("../../migrations/0002_writer_drops.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_categories_and_first_byte",
+        sql: include_str!("../../migrations/0003_categories_and_first_byte.sql"),
+    },
 ];
 
 /// `pg_advisory_xact_lock` key held while migrating ("gc-migr").
