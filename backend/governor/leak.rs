@@ -1,15 +1,18 @@
-//! Leak detection: does a reply echo the system prompts or the private notes?
+//! Leak detection: does a reply echo the system prompts or the notes' own framing?
 //!
 //! Texts are compared as word shingles (n consecutive words; words are alphanumeric runs,
 //! lower-cased and NFKC-folded, so case, whitespace, punctuation and full-width tricks do
-//! not matter). Each reply segment (a sentence or line) is scored by the shingles that end
-//! in it — shingles may start in the previous segment, so short sentences of a longer
-//! copied passage are caught too. A segment is a leak when at least half of its shingles
-//! occur in the protected text:
+//! not matter). Each region of the reply (`markdown/`: a sentence, a line, a block) is
+//! scored by the shingles that end in it — shingles may start in the previous region, so
+//! short sentences of a longer copied passage are caught too. A region is withheld when
+//! at least half of its shingles occur in the protected text:
 //!
-//! * system prompts: 4-word shingles, one hit suffices;
-//! * notes: 6-word shingles and at least two hits (the reply is written *from* the notes,
-//!   so short shared phrases are expected; near-verbatim passages are not).
+//! * system prompts: 4-word shingles over its prose and its code, one hit suffices;
+//! * notes: 6-word shingles over its prose only, at least two hits, and only when the
+//!   region speaks the notes' own language (the user, the plan, the steps…). The notes
+//!   are written for the expression stage: the code, facts and lists it carries over are
+//!   the answer, not a leak.
+use super::markdown::Contents;
 use super::prompts::ALL_PROMPTS;
 use once_cell::sync::Lazy;
 use std::collections::HashSet;
@@ -95,6 +98,45 @@ fn add_shingles(text: &str, n: usize, set: &mut ShingleSet) {
     }
 }
 
+#[derive(Default)]
+struct Score {
+    words: usize,
+    prompt_hits: usize,
+    prompt_total: usize,
+    notes_hits: usize,
+    notes_total: usize,
+}
+
+/// Words of the notes' own framing (what the reasoning stage is asked to write: the goal,
+/// the key facts, the steps, caveats, what to decline, about the user).
+const FRAMING: &[&str] = &[
+    "user",
+    "users",
+    "goal",
+    "goals",
+    "plan",
+    "planning",
+    "step",
+    "steps",
+    "caveat",
+    "caveats",
+    "notes",
+    "note",
+    "decline",
+    "declined",
+    "reply",
+    "respond",
+    "assistant",
+    "writer",
+    "facts",
+];
+
+fn speaks_like_notes(prose: &str) -> bool {
+    prose
+        .split(|c: char| !c.is_alphanumeric())
+        .any(|word| FRAMING.iter().any(|f| f.eq_ignore_ascii_case(word)))
+}
+
 /// Per-reply leak state.
 pub(crate) struct LeakTracker {
     notes: ShingleSet,
@@ -116,36 +158,53 @@ impl LeakTracker {
         }
     }
 
-    /// Scores one segment; `true` means it echoes protected text and must be dropped.
-    pub(crate) fn is_leak(&mut self, segment: &str) -> bool {
-        let prompts = &*PROMPT_SHINGLES;
-        let (mut words, mut prompt_hits, mut prompt_total, mut notes_hits, mut notes_total) =
-            (0, 0, 0, 0, 0);
-        for_each_word(segment, |w| {
-            words += 1;
-            if self.recent.len() == WINDOW {
-                self.recent.remove(0);
-            }
-            self.recent.push(w);
-            let len = self.recent.len();
-            if len >= PROMPT_N {
-                prompt_total += 1;
-                prompt_hits +=
-                    usize::from(prompts.contains(&shingle(&self.recent[len - PROMPT_N..])));
-            }
-            if len >= NOTES_N && !self.notes.is_empty() {
-                notes_total += 1;
-                notes_hits +=
-                    usize::from(self.notes.contains(&shingle(&self.recent[len - NOTES_N..])));
-            }
-        });
-        let leak = (prompt_hits >= 1 && prompt_hits * 2 >= prompt_total)
-            || (notes_hits >= 2 && notes_hits * 2 >= notes_total);
+    /// Scores one region; `true` means it echoes protected text and must be withheld.
+    pub(crate) fn withhold(&mut self, contents: &Contents) -> bool {
+        let prose = self.score(&contents.prose, true);
+        let code = self.score(&contents.code, false);
+        let prompt_hits = prose.prompt_hits + code.prompt_hits;
+        let prompt_total = prose.prompt_total + code.prompt_total;
+        let prompt_leak = prompt_hits >= 1 && prompt_hits * 2 >= prompt_total;
+        let notes_leak = prose.notes_hits >= 2
+            && prose.notes_hits * 2 >= prose.notes_total
+            && speaks_like_notes(&contents.prose);
+        let words = prose.words + code.words;
         self.total_words += words;
+        let leak = prompt_leak || notes_leak;
         if leak {
             self.leaked_words += words;
         }
         leak
+    }
+
+    fn score(&mut self, text: &str, prose: bool) -> Score {
+        let prompts = &*PROMPT_SHINGLES;
+        let mut score = Score::default();
+        let mut code_recent = Vec::with_capacity(WINDOW);
+        let recent = if prose {
+            &mut self.recent
+        } else {
+            &mut code_recent
+        };
+        let notes = &self.notes;
+        for_each_word(text, |w| {
+            score.words += 1;
+            if recent.len() == WINDOW {
+                recent.remove(0);
+            }
+            recent.push(w);
+            let len = recent.len();
+            if len >= PROMPT_N {
+                score.prompt_total += 1;
+                score.prompt_hits +=
+                    usize::from(prompts.contains(&shingle(&recent[len - PROMPT_N..])));
+            }
+            if prose && len >= NOTES_N && !notes.is_empty() {
+                score.notes_total += 1;
+                score.notes_hits += usize::from(notes.contains(&shingle(&recent[len - NOTES_N..])));
+            }
+        });
+        score
     }
 
     /// More than half of the reply's words were leaks.
@@ -158,6 +217,36 @@ impl LeakTracker {
 mod tests {
     use super::super::prompts::{EXPRESSION_PROMPT, REASONING_PROMPT};
     use super::*;
+
+    impl LeakTracker {
+        fn is_leak(&mut self, prose: &str) -> bool {
+            self.withhold(&Contents {
+                prose: prose.to_owned(),
+                code: String::new(),
+            })
+        }
+    }
+
+    #[test]
+    fn code_carried_over_from_the_notes_is_not_a_leak() {
+        let notes =
+            "- steps: read the file with std::fs::read_to_string(path) and handle the error";
+        let mut tracker = LeakTracker::new(notes);
+        assert!(!tracker.withhold(&Contents {
+            prose: String::new(),
+            code: "std::fs::read_to_string(path) and handle the error".to_owned(),
+        }));
+        assert!(!tracker.mostly_leaked());
+    }
+
+    #[test]
+    fn a_prompt_echoed_inside_code_is_a_leak() {
+        let mut tracker = LeakTracker::new("");
+        assert!(tracker.withhold(&Contents {
+            prose: String::new(),
+            code: EXPRESSION_PROMPT.to_owned(),
+        }));
+    }
 
     #[test]
     fn verbatim_prompt_sentence_is_a_leak() {

@@ -3,22 +3,21 @@
 //!
 //! Files, one concern each: `unicode` (NFKC + invisible characters), `rules` (the policy
 //! table) and `policy` (its matcher), `secrets` (redaction), `prompts` (system prompts),
-//! `leak` (prompt/notes echo detection), `links` + `markup` (HTML-safe Markdown, see the
-//! output format in `markup.rs`), `scan` + `blocks` + `stream` + `output` (streaming output
-//! governance; `govern_output` is the stream fed at once).
+//! `leak` (prompt/notes echo detection), `reasoning` (reasoning blocks dropped),
+//! `markdown/` (the reply judged as CommonMark/GFM renderers parse it) with `links` (the
+//! allowlist), `output` (the length cap) and `stream` (the stages composed; `govern_output`
+//! is the stream fed at once).
 use crate::domain::Category;
 use secrecy::SecretString;
-use std::sync::Arc;
 
-mod blocks;
 mod leak;
 mod links;
-mod markup;
+mod markdown;
 mod output;
 mod policy;
 mod prompts;
+mod reasoning;
 mod rules;
-mod scan;
 mod secrets;
 mod stream;
 #[cfg(test)]
@@ -90,18 +89,18 @@ impl From<Refusal> for InputRejection {
 pub struct Governor {
     config: GovernorConfig,
     configured_secrets: secrets::ConfiguredSecrets,
-    markup: markup::Markup,
+    allowlist: links::Allowlist,
 }
 
 impl Governor {
     pub fn new(config: GovernorConfig) -> Self {
         policy::warm_up();
         leak::warm_up();
-        markup::warm_up();
+        markdown::warm_up();
         let configured_secrets = secrets::ConfiguredSecrets::new(&config.secrets);
-        let allowlist = Arc::new(links::Allowlist::new(&config.link_allowlist));
+        let allowlist = links::Allowlist::new(&config.link_allowlist);
         Governor {
-            markup: markup::Markup::new(allowlist),
+            allowlist,
             configured_secrets,
             config,
         }

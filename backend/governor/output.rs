@@ -1,35 +1,4 @@
-//! Output governance of one reply segment (a sentence or line) and the length cap.
-//!
-//! Per segment, in order: configured secrets and secret-shaped tokens are redacted, the
-//! segment is dropped if it echoes the system prompts or the notes (`leak.rs`), and the
-//! rest is made HTML-safe Markdown (`markup.rs`, `links.rs`). Segments never split a
-//! secret: token-shaped secrets contain no whitespace and cuts happen only after
-//! whitespace; PEM blocks are dropped whole by the stream.
-use super::leak::LeakTracker;
-use super::secrets::redact_patterns;
-use super::Governor;
-
-pub(crate) fn govern_segment(
-    governor: &Governor,
-    leak: &mut LeakTracker,
-    segment: &str,
-    cut_after: bool,
-) -> String {
-    if segment.is_empty() {
-        return String::new();
-    }
-    let mut text = segment.to_owned();
-    governor.configured_secrets.redact(&mut text);
-    redact_patterns(&mut text);
-    if leak.is_leak(&text) {
-        return if text.ends_with('\n') {
-            "\n".to_owned()
-        } else {
-            String::new()
-        };
-    }
-    governor.markup.sanitize(&text, cut_after)
-}
+//! The length cap of a reply.
 
 /// Caps the reply at `max` characters, "…" included, and trims leading and trailing
 /// whitespace. The last visible character is held back until more text arrives, so the
@@ -92,7 +61,7 @@ impl Capper {
             .char_indices()
             .nth(room - 1)
             .map_or(self.held.len(), |(at, _)| at);
-        let mut out = self.held[..safe_cut(&self.held, cut)].to_owned();
+        let mut out = self.held[..cut].to_owned();
         self.held.clear();
         out.push(ELLIPSIS);
         out
@@ -106,23 +75,6 @@ impl Capper {
         self.held.clear();
         out
     }
-}
-
-/// Moves a cut back so it does not split an entity (`&amp;`) or a tag (`<b>`).
-fn safe_cut(text: &str, cut: usize) -> usize {
-    let head = &text[..cut];
-    let mut cut = cut;
-    if let Some(lt) = head.rfind('<') {
-        if head.rfind('>').is_none_or(|gt| gt < lt) {
-            cut = lt;
-        }
-    }
-    if let Some(amp) = text[..cut].rfind('&') {
-        if cut - amp <= 10 && !text[amp..cut].contains(';') {
-            cut = amp;
-        }
-    }
-    cut
 }
 
 #[cfg(test)]
@@ -152,11 +104,5 @@ mod tests {
     #[test]
     fn cap_reached_exactly_at_a_piece_boundary_still_ends_in_an_ellipsis() {
         assert_eq!(capped(5, &["hello", " world"]), "hell…");
-    }
-
-    #[test]
-    fn cap_never_splits_an_entity_or_a_tag() {
-        assert_eq!(capped(6, &["ab &amp; cd"]), "ab …");
-        assert_eq!(capped(6, &["ab <b>x</b>"]), "ab …");
     }
 }

@@ -102,6 +102,8 @@ pub(crate) fn redact_patterns(text: &mut String) -> usize {
 /// The secrets the process holds, compiled into one automaton.
 pub(crate) struct ConfiguredSecrets {
     matcher: Option<AhoCorasick>,
+    /// Length in bytes of the longest one.
+    longest: usize,
 }
 
 impl ConfiguredSecrets {
@@ -111,6 +113,7 @@ impl ConfiguredSecrets {
             .map(|s| s.expose_secret())
             .filter(|s| s.chars().count() >= MIN_CONFIGURED_SECRET_CHARS)
             .collect();
+        let longest = exposed.iter().map(|s| s.len()).max().unwrap_or(0);
         let matcher = if exposed.is_empty() {
             None
         } else {
@@ -119,7 +122,17 @@ impl ConfiguredSecrets {
                 .build(&exposed)
                 .ok()
         };
-        ConfiguredSecrets { matcher }
+        ConfiguredSecrets { matcher, longest }
+    }
+
+    /// Start and end of every occurrence in `text`.
+    fn spans(&self, text: &str) -> Vec<(usize, usize)> {
+        self.matcher.as_ref().map_or_else(Vec::new, |matcher| {
+            matcher
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect()
+        })
     }
 
     /// Replaces every occurrence of a configured secret. Returns the number replaced.
@@ -142,6 +155,78 @@ impl ConfiguredSecrets {
         }
         count
     }
+}
+
+/// A word longer than this is cut without waiting for its end (a secret-shaped token of
+/// that length is redacted from its first part on).
+const MAX_WORD: usize = 256;
+
+/// Redaction of a streamed text: holds back the current word, and at least as many bytes
+/// as the longest configured secret, so no secret is ever split between two releases, and
+/// the output is the same for any chunking.
+pub(crate) struct RedactStream<'s> {
+    secrets: &'s ConfiguredSecrets,
+    pending: String,
+}
+
+impl<'s> RedactStream<'s> {
+    pub(crate) fn new(secrets: &'s ConfiguredSecrets) -> Self {
+        RedactStream {
+            secrets,
+            pending: String::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, chunk: &str, finished: bool, out: &mut String) {
+        self.pending.push_str(chunk);
+        let len = self.pending.len();
+        let mut cut = if finished {
+            len
+        } else {
+            let hold = self.secrets.longest.saturating_sub(1);
+            let word_start = self
+                .pending
+                .rfind(char::is_whitespace)
+                .map_or(0, |at| at + 1);
+            let cut = if len - word_start > MAX_WORD {
+                len
+            } else {
+                word_start
+            };
+            floor(&self.pending, cut.min(len.saturating_sub(hold)))
+        };
+        if !finished {
+            // No secret may straddle the cut.
+            let mut spans = self.secrets.spans(&self.pending);
+            if SECRET_HINTS.is_match(self.pending.as_str()) {
+                spans.extend(
+                    SECRET_PATTERNS
+                        .find_iter(&self.pending)
+                        .map(|m| (m.start(), m.end())),
+                );
+            }
+            while let Some(start) = spans
+                .iter()
+                .filter(|(start, end)| *start < cut && cut < *end)
+                .map(|(start, _)| *start)
+                .min()
+            {
+                cut = start;
+            }
+        }
+        let mut released: String = self.pending.drain(..cut).collect();
+        self.secrets.redact(&mut released);
+        redact_patterns(&mut released);
+        out.push_str(&released);
+    }
+}
+
+fn floor(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }
 
 impl std::fmt::Debug for ConfiguredSecrets {

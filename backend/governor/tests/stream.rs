@@ -44,10 +44,16 @@ fn streaming_in_any_chunk_size_matches_whole_reply_governance() {
 fn stream_emits_text_before_the_reply_ends() {
     let g = governor();
     let mut stream = g.output_stream("");
-    let first = stream.push("First sentence. Second ");
-    assert_eq!(first, "First sentence");
-    let rest = stream.push("sentence is here.\n") + &stream.finish().unwrap_or_default();
-    assert_eq!(rest, ". Second sentence is here.");
+    let second = "Second sentence is longer, and it goes on for a while, long enough to be \
+                  more than the lookahead of every stage, before it finally ends. ";
+    let first = stream.push(&format!("First sentence. {second}"));
+    assert_eq!(first, "First sentence. ");
+    let rest = stream.push("Third.\n");
+    let end = stream.finish();
+    assert_eq!(
+        end.as_ref().map(|end| format!("{rest}{end}")),
+        Ok(format!("{second}Third."))
+    );
 }
 
 #[test]
@@ -82,31 +88,42 @@ fn naughty_strings_never_panic_or_yield_executable_output() {
     let g = governor_with(&["example.com"], &["Sup3r-S3cret-Token-Value"], 2000);
     let lines = naughty_strings();
     assert!(lines.len() > 400);
-    let forbidden = ["<script", "javascript:", "onerror=", "onload="];
     for line in &lines {
         if let Ok(input) = g.govern_input(line) {
             assert!(!input.text.trim().is_empty(), "{line:?}");
         }
-        let outputs = [
-            g.govern_output(line, ""),
-            streamed(&g, line, 3).map(|text| GovernedReply { text }),
-        ];
-        for output in outputs.into_iter().flatten() {
-            let lower = output.text.to_lowercase();
-            for bad in forbidden {
-                assert!(
-                    !lower.contains(bad),
-                    "{bad} in {:?} from {line:?}",
-                    output.text
-                );
-            }
-        }
+        let whole = g.govern_output(line, "").map(|r| r.text);
+        assert_eq!(streamed(&g, line, 3), whole, "{line:?}");
+        let whole = whole.unwrap_or_else(|refusal| panic!("{line:?} refused: {refusal:?}"));
+        assert_inert(&whole, line);
     }
     // All lines at once, as one long reply.
     let all = lines.join("\n");
     let out = g
         .govern_output(&all, "")
-        .map(|r| r.text.to_lowercase())
-        .unwrap_or_default();
-    assert!(forbidden.iter().all(|bad| !out.contains(bad)));
+        .unwrap_or_else(|refusal| panic!("refused: {refusal:?}"));
+    assert_inert(&out.text, "all lines");
+}
+
+/// Parsed as CommonMark + GFM, the reply holds no HTML, no image and no link except to
+/// the allowlisted host. (The renderer suite in tests/render checks the same with
+/// markdown-it, marked and remark.)
+fn assert_inert(reply: &str, from: &str) {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let options =
+        Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH;
+    for event in Parser::new_ext(reply, options) {
+        match event {
+            Event::Html(html) | Event::InlineHtml(html) => {
+                panic!("HTML {html:?} in {reply:?} from {from:?}")
+            }
+            Event::Start(Tag::Image { .. }) => panic!("image in {reply:?} from {from:?}"),
+            Event::Start(Tag::Link { dest_url, .. }) => assert!(
+                dest_url.starts_with("https://example.com/")
+                    || dest_url.starts_with("http://example.com/"),
+                "link to {dest_url:?} in {reply:?} from {from:?}"
+            ),
+            _ => {}
+        }
+    }
 }

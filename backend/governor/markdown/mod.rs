@@ -1,0 +1,209 @@
+//! Output governance as renderers see it: the reply is parsed as CommonMark + GFM
+//! (pulldown-cmark), judged node by node and written back as Markdown (`write.rs`).
+//!
+//! # Streaming
+//! Text is governed in *regions* and never held back for long. The stream keeps a window:
+//! the governed text already sent for the current top-level block (exactly what the
+//! client's renderer has) followed by the raw text not yet governed. A region ends at a
+//! *candidate*: a line end, a sentence end followed by a space, or, when none comes within
+//! [`BOUND`] bytes, the last space before it. A candidate is taken only when the parse of
+//! the window up to [`LOOKAHEAD`] bytes past it shows that no link, image, code span,
+//! HTML or definition spans it, that it is at a line end inside code blocks and tables,
+//! and that the line before it has no `|` outside a table (a delimiter row could still
+//! make it a table header). Every decision depends on the text alone, never on how it was
+//! chunked, so the stream and the whole reply give the same output.
+//!
+//! Governed text has its openers escaped (`text.rs`), so nothing sent can combine with
+//! text that follows it into a link, an image, HTML or a code span.
+mod analysis;
+mod text;
+mod write;
+
+use super::links::Allowlist;
+use analysis::Analysis;
+pub(crate) use write::Contents;
+use write::Writer;
+
+/// Raw bytes held in the window before a cut is forced.
+pub(crate) const BOUND: usize = 384;
+/// How far past a candidate the parse looks before taking it.
+pub(crate) const LOOKAHEAD: usize = 64;
+/// Held back this long, a region is cut even where the rules above find no place (a
+/// pathological construct of this size): it is then governed as it stands.
+const HARD_BOUND: usize = 2048;
+
+pub(crate) fn warm_up() {
+    text::warm_up();
+}
+
+/// What replaces a region that leak detection withholds.
+pub(crate) const WITHHELD: &str = "(withheld)";
+
+#[derive(Default)]
+pub(crate) struct MarkdownStage {
+    /// Governed text of the current top-level block, then raw text.
+    window: String,
+    /// Where the raw text starts in `window`.
+    region: usize,
+    /// Where the search for the next candidate resumes.
+    scan: usize,
+}
+
+impl MarkdownStage {
+    pub(crate) fn push(&mut self, text: &str) {
+        self.window.push_str(text);
+    }
+
+    /// Governs every region that can be decided now (all of them when `finished`) and
+    /// returns the governed text. `withhold` sees each region's contents and says whether
+    /// it must be replaced by [`WITHHELD`].
+    pub(crate) fn drain(
+        &mut self,
+        allow: &Allowlist,
+        finished: bool,
+        withhold: &mut dyn FnMut(&Contents) -> bool,
+    ) -> String {
+        let mut out = String::new();
+        loop {
+            let len = self.window.len();
+            if self.region >= len {
+                break;
+            }
+            let candidate = next_candidate(&self.window, self.scan.max(self.region));
+            match candidate {
+                Some((at, line_end)) if at - self.region <= BOUND => {
+                    if !finished && len < at + LOOKAHEAD {
+                        break;
+                    }
+                    let view_end = floor(&self.window, (at + LOOKAHEAD).min(len));
+                    let view = &self.window[..view_end];
+                    let analysis = Analysis::new(view);
+                    if analysis.allows_cut(view, at, line_end) {
+                        let (governed, reset) =
+                            self.govern(&analysis, view_end, at, allow, withhold);
+                        out.push_str(&self.commit(at, governed, reset));
+                    } else {
+                        self.scan = at;
+                    }
+                }
+                _ if finished => {
+                    let analysis = Analysis::new(&self.window);
+                    let (governed, reset) = self.govern(&analysis, len, len, allow, withhold);
+                    out.push_str(&self.commit(len, governed, reset));
+                    break;
+                }
+                _ => {
+                    if len - self.region < BOUND + LOOKAHEAD {
+                        break;
+                    }
+                    match self.forced_cut(len) {
+                        Some((analysis_end, at)) => {
+                            let analysis = Analysis::new(&self.window[..analysis_end]);
+                            let (governed, reset) =
+                                self.govern(&analysis, analysis_end, at, allow, withhold);
+                            out.push_str(&self.commit(at, governed, reset));
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Where to cut when no candidate came within [`BOUND`] bytes: the last space (or
+    /// line end) before it that the parse allows; failing that, the bound itself; once
+    /// [`HARD_BOUND`] is held, the bound whatever the parse says.
+    fn forced_cut(&self, len: usize) -> Option<(usize, usize)> {
+        let limit = floor(&self.window, self.region + BOUND);
+        let view_end = floor(&self.window, (limit + LOOKAHEAD).min(len));
+        let view = &self.window[..view_end];
+        let analysis = Analysis::new(view);
+        let bytes = view.as_bytes();
+        let spaced = (self.region + 1..=limit).rev().find(|&at| {
+            view.is_char_boundary(at)
+                && bytes[at - 1].is_ascii_whitespace()
+                && analysis.allows_cut(view, at, bytes[at - 1] == b'\n')
+        });
+        if let Some(at) = spaced {
+            return Some((view_end, at));
+        }
+        if limit > self.region && analysis.allows_cut(view, limit, false) {
+            return Some((view_end, limit));
+        }
+        (len - self.region >= HARD_BOUND && limit > self.region).then_some((limit, limit))
+    }
+
+    /// Governs `window[region..at]` with the parse of `window[..view_end]`: the governed
+    /// text, and whether the text before `at` is a finished top-level block.
+    fn govern(
+        &self,
+        analysis: &Analysis<'_>,
+        view_end: usize,
+        at: usize,
+        allow: &Allowlist,
+        withhold: &mut dyn FnMut(&Contents) -> bool,
+    ) -> (String, bool) {
+        let writer = Writer {
+            src: &self.window[..view_end],
+            analysis,
+            allow,
+        };
+        let mut contents = Contents::default();
+        let mut governed = writer.region(self.region..at, &mut contents);
+        if withhold(&contents) {
+            let trailing = &governed[governed.trim_end().len()..];
+            let trailing = if trailing.is_empty() { " " } else { trailing };
+            governed = format!("{WITHHELD}{trailing}");
+        }
+        (governed, analysis.between_blocks(at))
+    }
+
+    /// Puts the governed text in place of `window[region..at]` and returns it.
+    fn commit(&mut self, at: usize, governed: String, reset: bool) -> String {
+        self.window.replace_range(self.region..at, &governed);
+        self.region += governed.len();
+        self.scan = self.region;
+        if reset {
+            self.window.drain(..self.region);
+            self.region = 0;
+            self.scan = 0;
+        }
+        governed
+    }
+}
+
+/// The next candidate at or after `from`: the byte after a line end, or after the space
+/// that follows a sentence end. `(position, is a line end)`.
+fn next_candidate(text: &str, from: usize) -> Option<(usize, bool)> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => return Some((i + 1, true)),
+            b'.' | b'!' | b'?' => {
+                if let Some(space) = bytes.get(i + 1).filter(|b| **b == b' ' || **b == b'\t') {
+                    let _ = space;
+                    return Some((i + 2, false));
+                }
+            }
+            0xE3 | 0xEF => {
+                let rest = &text[i..];
+                if let Some(stop) = ["。", "！", "？"].iter().find(|s| rest.starts_with(**s)) {
+                    return Some((i + stop.len(), false));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+fn floor(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
