@@ -116,3 +116,43 @@ fn from_event_stream(status: u16, body: &str) -> Governed {
         reply: Some(reply),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ui_message_stream_collects_into_its_text_deltas_and_finish_outcome() {
+        let body = concat!(
+            "data: {\"type\":\"start\",\"messageId\":\"r1\"}\n\n",
+            ": keep-alive\n\n",
+            "data: {\"type\":\"text-start\",\"id\":\"text-1\"}\n\n",
+            "data: {\"type\":\"text-delta\",\"id\":\"text-1\",\"delta\":\"Hello, \"}\n\n",
+            "data: {\"type\":\"text-delta\",\"id\":\"text-1\",\"delta\":\"world.\"}\n\n",
+            "data: {\"type\":\"text-end\",\"id\":\"text-1\"}\n\n",
+            "data: {\"type\":\"finish\",\"messageMetadata\":{\"outcome\":\"refused\",\"category\":\"policy.system_prompt_leak\"}}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let governed = from_event_stream(200, body);
+        assert_eq!(governed.reply.as_deref(), Some("Hello, world."));
+        assert_eq!(governed.outcome, "refused");
+        assert_eq!(
+            governed.category.as_deref(),
+            Some("policy.system_prompt_leak")
+        );
+    }
+
+    #[test]
+    fn a_stream_that_fails_midway_is_aborted_with_what_it_showed() {
+        let body = concat!(
+            "data: {\"type\":\"text-delta\",\"id\":\"text-1\",\"delta\":\"Part\"}\n\n",
+            "data: {\"type\":\"error\",\"errorText\":\"provider.timeout (request r1)\"}\n\n",
+            "data: [DONE]\n\n",
+        );
+        let governed = from_event_stream(200, body);
+        assert_eq!(
+            (governed.outcome.as_str(), governed.reply.as_deref()),
+            ("aborted", Some("Part"))
+        );
+    }
+}

@@ -47,6 +47,11 @@ async fn harness(cases: Vec<Case>) -> Harness {
     for (index, case) in cases.iter().enumerate() {
         let notes = SECRETS.fill(case.notes.as_deref().unwrap_or(DEFAULT_NOTES));
         let reply = SECRETS.fill(&case.reply);
+        assert!(
+            !reply.contains("{{") && !notes.contains("{{"),
+            "{}: a placeholder is not filled",
+            case.name
+        );
         script.insert(message(index), (notes, reply.clone()));
         replies.push(reply);
     }
@@ -131,7 +136,11 @@ async fn hostile_replies_render_to_nothing_that_loads_runs_or_leaks() {
         harness.cases.len()
     ));
     println!("{summary}");
-    assert_eq!(report.failures(), 0, "{summary}");
+    assert_eq!(
+        report.failures(),
+        0,
+        "hostile replies render dangerously: see the FAIL lines above"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -154,5 +163,9 @@ async fn benign_replies_render_exactly_as_the_model_wrote_them() {
     }
     let summary = report.render(&format!("benign corpus: {} cases", harness.cases.len()));
     println!("{summary}");
-    assert_eq!(report.failures(), 0, "{summary}");
+    assert_eq!(
+        report.failures(),
+        0,
+        "benign replies render differently: see the FAIL lines above"
+    );
 }
