@@ -110,6 +110,19 @@ impl Report {
         }
     }
 
+    /// A benign case must itself keep the contract hostile replies are held to (nothing
+    /// that loads or runs, no link off the allowlist), or it is not benign.
+    pub fn benign_original(&mut self, case: &Case, original: &str, rendered: &Rendered) {
+        for (renderer, found) in hostile_problems(original, rendered) {
+            self.count("corpus").failed += 1;
+            self.failures.push(format!(
+                "{} {renderer}: not benign as written: {}",
+                case.name,
+                found.join("; ")
+            ));
+        }
+    }
+
     /// The governed reply must render exactly as the original, per renderer. One
     /// relaxation: hrefs are compared as WHATWG-serialized URLs, because the governor may
     /// write allowlisted destinations back in normalized form (issue 8); a browser follows

@@ -98,12 +98,16 @@ impl Secrets {
             .into_owned()
     }
 
-    /// Replaces every secret in `text` by its name, so reports never print one.
+    /// Replaces every secret in `text`, and either half of one, by its name, so reports
+    /// never print a secret or a piece of one.
     pub fn redact(&self, text: &str) -> String {
         self.all()
             .iter()
             .fold(text.to_owned(), |text, (name, secret)| {
+                let (head, tail) = secret.split_at(secret.len() / 2);
                 text.replace(secret, &format!("[{name}]"))
+                    .replace(head, &format!("[half of {name}]"))
+                    .replace(tail, &format!("[half of {name}]"))
             })
     }
 }

@@ -148,6 +148,9 @@ async fn benign_replies_render_exactly_as_the_model_wrote_them() {
     let harness = harness(corpus::load(corpus::BENIGN)).await;
     let originals = renderers::render(&harness.replies, &ALLOWLIST);
     let mut report = Report::default();
+    for ((case, reply), rendered) in harness.cases.iter().zip(&harness.replies).zip(&originals) {
+        report.benign_original(case, reply, rendered);
+    }
     for transport in harness.transports().await {
         let governed = harness.collect(transport).await;
         let rendered = renderers::render(&shown(&governed), &ALLOWLIST);

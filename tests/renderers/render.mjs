@@ -59,6 +59,10 @@ function allowedHost(hostname, allowlist) {
 }
 
 function checkHref(value, allowlist) {
+  // A same-document fragment (GFM footnotes render them) navigates nowhere and loads nothing.
+  if (value.startsWith("#")) {
+    return null;
+  }
   let url;
   try {
     url = new URL(value, PAGE);
@@ -74,6 +78,20 @@ function checkHref(value, allowlist) {
   return null;
 }
 
+// What renderers themselves write for plain Markdown, and is inert: a GFM task-list item's
+// disabled checkbox, and markdown-it's table alignment. Exactly these shapes, nothing more.
+function inertTaskCheckbox(node) {
+  const attrs = Object.fromEntries(node.attrs.map((a) => [a.name, a.value]));
+  const names = Object.keys(attrs);
+  return (
+    attrs.type === "checkbox" &&
+    "disabled" in attrs &&
+    names.every((name) => ["type", "disabled", "checked", "class"].includes(name))
+  );
+}
+
+const ALIGNMENT = /^text-align: ?(left|center|right);?$/;
+
 function inspect(html, allowlist) {
   const findings = [];
   const text = [];
@@ -86,7 +104,7 @@ function inspect(html, allowlist) {
     }
     if (node.tagName) {
       const tag = node.tagName;
-      if (ACTIVE_ELEMENTS.has(tag)) {
+      if (ACTIVE_ELEMENTS.has(tag) && !(tag === "input" && inertTaskCheckbox(node))) {
         findings.push(`element <${tag}>`);
       }
       for (const attr of node.attrs ?? []) {
@@ -94,7 +112,7 @@ function inspect(html, allowlist) {
         hidden.push(attr.value);
         if (name.startsWith("on")) {
           findings.push(`event-handler attribute ${name} on <${tag}>`);
-        } else if (name === "style") {
+        } else if (name === "style" && !(["th", "td"].includes(tag) && ALIGNMENT.test(attr.value))) {
           findings.push(`style attribute on <${tag}>`);
         } else if (name === "href" && tag === "a") {
           const problem = checkHref(attr.value, allowlist);
