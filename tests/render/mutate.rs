@@ -16,7 +16,7 @@ static TAG_SPACE: LazyLock<Regex> =
 
 type Mutation = fn(&str) -> String;
 
-const MUTATIONS: [(&str, Mutation); 7] = [
+const MUTATIONS: [(&str, Mutation); 8] = [
     ("case", flip_case),
     ("entity", encode_entities),
     ("tabs", tabs_in_tags),
@@ -24,7 +24,12 @@ const MUTATIONS: [(&str, Mutation); 7] = [
     ("quote", in_block_quote),
     ("list", in_list_item),
     ("between-paragraphs", between_paragraphs),
+    ("across-forced-cut", across_forced_cut),
 ];
+
+/// The governor cuts a line without a sentence end after this many bytes (its
+/// `MAX_SEGMENT`); text on both sides of the cut must be governed as a whole.
+const FORCED_CUT: usize = 416;
 
 /// Every mutation of every case that allows it, skipping those that change nothing.
 pub fn mutations(cases: &[Case]) -> Vec<Case> {
@@ -122,4 +127,14 @@ fn in_list_item(text: &str) -> String {
 
 fn between_paragraphs(text: &str) -> String {
     format!("Here is the answer.\n\n{text}\n\nI hope this helps.")
+}
+
+/// A single-line case preceded by a run without whitespace, so the governor's forced cut
+/// falls inside it (up to 60 bytes in).
+fn across_forced_cut(text: &str) -> String {
+    if text.contains('\n') {
+        return text.to_owned();
+    }
+    let into = (text.len() / 2).min(60);
+    format!("{}{text}", "x".repeat(FORCED_CUT - into))
 }
