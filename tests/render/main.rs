@@ -24,6 +24,7 @@ use collect::{Governed, Transport};
 use contract::Report;
 use corpus::{Case, DEFAULT_NOTES, SECRETS};
 use futures::StreamExt;
+use renderers::Rendered;
 use scripted::{Script, ScriptedProvider};
 
 const ALLOWLIST: [&str; 1] = ["docs.example.com"];
@@ -104,11 +105,33 @@ impl Harness {
     }
 }
 
-fn shown(governed: &[Governed]) -> Vec<String> {
-    governed
+/// Each transport's governed replies, in case order.
+type Collected = Vec<(Transport, Vec<Governed>)>;
+
+impl Harness {
+    async fn collect_every_transport(&self) -> Collected {
+        let mut collected = Vec::new();
+        for transport in self.transports().await {
+            collected.push((transport, self.collect(transport).await));
+        }
+        collected
+    }
+}
+
+/// Renders `originals` and every collected reply in one Node process: the renderings of
+/// the originals, then those of each transport's replies.
+fn render_all(originals: &[String], collected: &Collected) -> (Vec<Rendered>, Vec<Vec<Rendered>>) {
+    let mut documents = originals.to_vec();
+    for (_, governed) in collected {
+        documents.extend(governed.iter().map(|g| g.reply.clone().unwrap_or_default()));
+    }
+    let mut rendered = renderers::render(&documents, &ALLOWLIST).into_iter();
+    let originals = rendered.by_ref().take(originals.len()).collect();
+    let per_transport = collected
         .iter()
-        .map(|g| g.reply.clone().unwrap_or_default())
-        .collect()
+        .map(|(_, governed)| rendered.by_ref().take(governed.len()).collect())
+        .collect();
+    (originals, per_transport)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,17 +140,16 @@ async fn hostile_replies_render_to_nothing_that_loads_runs_or_leaks() {
     let mut cases = seeds.clone();
     cases.extend(mutate::mutations(&seeds));
     let harness = harness(cases).await;
+    let collected = harness.collect_every_transport().await;
     // The seeds come first in `harness.cases`; mutations are not checked as written.
-    let originals = renderers::render(&harness.replies[..seeds.len()], &ALLOWLIST);
+    let (originals, rendered) = render_all(&harness.replies[..seeds.len()], &collected);
     let mut report = Report::default();
-    for ((case, reply), rendered) in harness.cases.iter().zip(&harness.replies).zip(&originals) {
-        report.hostile_original(case, reply, rendered);
+    for ((case, reply), original) in harness.cases.iter().zip(&harness.replies).zip(&originals) {
+        report.hostile_original(case, reply, original);
     }
-    for transport in harness.transports().await {
-        let governed = harness.collect(transport).await;
-        let rendered = renderers::render(&shown(&governed), &ALLOWLIST);
-        for ((case, governed), rendered) in harness.cases.iter().zip(&governed).zip(&rendered) {
-            report.hostile(case, transport, governed, rendered);
+    for ((transport, governed), rendered) in collected.iter().zip(&rendered) {
+        for ((case, governed), rendered) in harness.cases.iter().zip(governed).zip(rendered) {
+            report.hostile(case, *transport, governed, rendered);
         }
     }
     let summary = report.render(&format!(
@@ -146,22 +168,21 @@ async fn hostile_replies_render_to_nothing_that_loads_runs_or_leaks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn benign_replies_render_exactly_as_the_model_wrote_them() {
     let harness = harness(corpus::load(corpus::BENIGN)).await;
-    let originals = renderers::render(&harness.replies, &ALLOWLIST);
+    let collected = harness.collect_every_transport().await;
+    let (originals, rendered) = render_all(&harness.replies, &collected);
     let mut report = Report::default();
-    for ((case, reply), rendered) in harness.cases.iter().zip(&harness.replies).zip(&originals) {
-        report.benign_original(case, reply, rendered);
+    for ((case, reply), original) in harness.cases.iter().zip(&harness.replies).zip(&originals) {
+        report.benign_original(case, reply, original);
     }
-    for transport in harness.transports().await {
-        let governed = harness.collect(transport).await;
-        let rendered = renderers::render(&shown(&governed), &ALLOWLIST);
+    for ((transport, governed), rendered) in collected.iter().zip(&rendered) {
         for (((case, governed), original), rendered) in harness
             .cases
             .iter()
-            .zip(&governed)
+            .zip(governed)
             .zip(&originals)
-            .zip(&rendered)
+            .zip(rendered)
         {
-            report.benign(case, transport, governed, original, rendered);
+            report.benign(case, *transport, governed, original, rendered);
         }
     }
     let summary = report.render(&format!("benign corpus: {} cases", harness.cases.len()));
