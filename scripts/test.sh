@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine. It provisions what the tests need
-# (PostgreSQL with TLS, pgbouncer in transaction mode, headless Chromium, cargo-nextest)
+# (PostgreSQL with TLS, pgbouncer in transaction mode, headless Chromium, Node.js with the
+# pinned Markdown renderers, cargo-nextest)
 # and fails loudly when it cannot: no test is ever skipped for lack of a dependency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,8 @@ echo "==> provisioning PostgreSQL and pgbouncer"
 scripts/provision-postgres.sh
 echo "==> provisioning headless Chromium"
 scripts/provision-browser.sh
+echo "==> provisioning Node.js and the Markdown renderers (npm ci, tests/renderers)"
+scripts/provision-node.sh
 
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "==> installing cargo-nextest"
