@@ -222,7 +222,7 @@ mod tests {
         fn is_leak(&mut self, prose: &str) -> bool {
             self.withhold(&Contents {
                 prose: prose.to_owned(),
-                code: String::new(),
+                ..Contents::default()
             })
         }
     }
@@ -233,8 +233,8 @@ mod tests {
             "- steps: read the file with std::fs::read_to_string(path) and handle the error";
         let mut tracker = LeakTracker::new(notes);
         assert!(!tracker.withhold(&Contents {
-            prose: String::new(),
             code: "std::fs::read_to_string(path) and handle the error".to_owned(),
+            ..Contents::default()
         }));
         assert!(!tracker.mostly_leaked());
     }
@@ -243,8 +243,8 @@ mod tests {
     fn a_prompt_echoed_inside_code_is_a_leak() {
         let mut tracker = LeakTracker::new("");
         assert!(tracker.withhold(&Contents {
-            prose: String::new(),
             code: EXPRESSION_PROMPT.to_owned(),
+            ..Contents::default()
         }));
     }
 

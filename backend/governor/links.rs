@@ -44,7 +44,9 @@ impl Allowlist {
         let allowed = matches!(url.scheme(), "http" | "https")
             && url.username().is_empty()
             && url.password().is_none()
-            && url.host_str().is_some_and(|h| self.allows_host(h));
+            && url
+                .host_str()
+                .is_some_and(|h| !h.ends_with('.') && self.allows_host(h));
         allowed.then(|| {
             url.as_str()
                 .replace('(', "%28")
@@ -83,6 +85,7 @@ mod tests {
             "javascript://docs.example.com/%0aalert(1)",
             "https://docs.example.com\u{a0}.evil.net/",
             "//docs.example.com/x",
+            "https://docs.example.com./../evil.net/p.png",
             "data:text/html,<script>",
         ] {
             assert_eq!(a.allowed_http_url(raw), None, "{raw}");

@@ -125,6 +125,12 @@ impl ConfiguredSecrets {
         ConfiguredSecrets { matcher, longest }
     }
 
+    /// True when `text` holds a configured secret or a secret-shaped token.
+    pub(crate) fn found_in(&self, text: &str) -> bool {
+        !self.spans(text).is_empty()
+            || (SECRET_HINTS.is_match(text) && SECRET_PATTERNS.is_match(text))
+    }
+
     /// Start and end of every occurrence in `text`.
     fn spans(&self, text: &str) -> Vec<(usize, usize)> {
         self.matcher.as_ref().map_or_else(Vec::new, |matcher| {

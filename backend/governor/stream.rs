@@ -77,10 +77,15 @@ impl<'g> OutputStream<'g> {
         }
         self.markdown.push(&capped);
         let leak = &mut self.leak;
+        let secrets = &self.governor.configured_secrets;
         self.markdown.drain(
             &self.governor.allowlist,
             finished,
-            &mut |contents: &markdown::Contents| leak.withhold(contents),
+            // A secret that only markup, an entity or an escape kept apart is whole again
+            // in what a reader sees: the region is withheld.
+            &mut |contents: &markdown::Contents| {
+                secrets.found_in(&contents.visible) || leak.withhold(contents)
+            },
         )
     }
 }

@@ -19,6 +19,12 @@ pub(crate) struct Cleaner {
     prev_emoji: bool,
     /// A ZWJ was seen and waits for the next character to decide.
     pending_zwj: bool,
+    /// The last character kept can start a keycap sequence (`1`, `#`, `*` + VS16 + U+20E3).
+    prev_keycap_base: bool,
+}
+
+fn is_keycap_base(c: char) -> bool {
+    c.is_ascii_digit() || c == '#' || c == '*'
 }
 
 impl Cleaner {
@@ -37,6 +43,7 @@ impl Cleaner {
             }
             if let Some(c) = text.chars().rev().find(|c| !is_removed_ascii(*c)) {
                 self.prev_emoji = is_emoji(c);
+                self.prev_keycap_base = is_keycap_base(c);
             }
         } else {
             for c in text.chars() {
@@ -60,7 +67,7 @@ impl Cleaner {
             return;
         }
         if c == VS16 || is_emoji_modifier(c) {
-            if self.prev_emoji {
+            if self.prev_emoji || (c == VS16 && self.prev_keycap_base) {
                 out.push(c);
             }
             return;
@@ -70,6 +77,7 @@ impl Cleaner {
         }
         out.push(c);
         self.prev_emoji = is_emoji(c);
+        self.prev_keycap_base = is_keycap_base(c);
     }
 }
 

@@ -25,9 +25,9 @@ pub(crate) use write::Contents;
 use write::Writer;
 
 /// Raw bytes held in the window before a cut is forced.
-pub(crate) const BOUND: usize = 384;
+pub(crate) const BOUND: usize = 320;
 /// How far past a candidate the parse looks before taking it.
-pub(crate) const LOOKAHEAD: usize = 64;
+pub(crate) const LOOKAHEAD: usize = 128;
 /// Held back this long, a region is cut even where the rules above find no place (a
 /// pathological construct of this size): it is then governed as it stands.
 const HARD_BOUND: usize = 2048;

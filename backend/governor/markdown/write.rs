@@ -22,6 +22,9 @@ use std::ops::Range;
 pub(crate) struct Contents {
     pub(crate) prose: String,
     pub(crate) code: String,
+    /// All of it as a reader sees it: text and code joined where nothing visible
+    /// separates them (a secret split by markup shows here whole).
+    pub(crate) visible: String,
 }
 
 pub(super) struct Writer<'w> {
@@ -59,6 +62,20 @@ impl Writer<'_> {
             match event {
                 Event::Start(tag @ (Tag::Link { .. } | Tag::Image { .. } | Tag::HtmlBlock)) => {
                     let end = matching_end(events, i);
+                    let mut range = range.clone();
+                    if matches!(
+                        tag,
+                        Tag::Link {
+                            link_type: LinkType::Collapsed,
+                            ..
+                        } | Tag::Image {
+                            link_type: LinkType::Collapsed,
+                            ..
+                        }
+                    ) && self.src.get(range.end..range.end + 2) == Some("[]")
+                    {
+                        range.end += 2;
+                    }
                     if range.end > region.start && range.start >= pos {
                         self.copy(pos, range.start, out);
                         match tag {
@@ -67,15 +84,18 @@ impl Writer<'_> {
                                 let alt = plain_text(&events[i + 1..end]);
                                 contents.prose.push_str(&alt);
                                 contents.prose.push(' ');
+                                contents.visible.push_str(&alt);
                                 write_text(&alt, Escape::All, self.allow, table_depth > 0, out);
                             }
                             Tag::Link {
                                 link_type,
                                 dest_url,
+                                title,
                                 ..
                             } => self.link(
                                 *link_type,
                                 dest_url,
+                                title,
                                 &events[i + 1..end],
                                 table_depth > 0,
                                 contents,
@@ -123,6 +143,12 @@ impl Writer<'_> {
                     if range.end > region.start {
                         contents.code.push_str(code);
                         contents.code.push('\n');
+                        contents.visible.push_str(code);
+                    }
+                }
+                Event::SoftBreak | Event::HardBreak | Event::End(_) => {
+                    if range.end > region.start {
+                        contents.visible.push('\n');
                     }
                 }
                 Event::InlineHtml(_) | Event::Html(_) => {
@@ -194,6 +220,7 @@ impl Writer<'_> {
         let decoded: String = pieces.iter().map(|(d, _, _)| *d).collect();
         contents.prose.push_str(&decoded);
         contents.prose.push(' ');
+        contents.visible.push_str(&decoded);
         let simple = pieces.iter().all(|(d, s, escaped)| d == s && !escaped);
         if simple {
             write_text(&decoded, Escape::Openers, self.allow, in_table, out);
@@ -227,10 +254,12 @@ impl Writer<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn link(
         &self,
         link_type: LinkType,
         dest: &str,
+        title: &str,
         children: &Events<'_>,
         in_table: bool,
         contents: &mut Contents,
@@ -248,10 +277,7 @@ impl Writer<'_> {
                 }
             }
             _ => {
-                let allowed = match link_type {
-                    LinkType::Inline => self.allow.allowed_http_url(dest),
-                    _ => None,
-                };
+                let allowed = self.allow.allowed_http_url(dest);
                 let text = self.children(children, contents);
                 match allowed {
                     Some(url) => {
@@ -259,6 +285,16 @@ impl Writer<'_> {
                         out.push_str(&text);
                         out.push_str("](");
                         out.push_str(&url);
+                        if !title.is_empty() {
+                            out.push_str(" \"");
+                            for c in title.chars() {
+                                if c == '"' || c == '\\' {
+                                    out.push('\\');
+                                }
+                                out.push(c);
+                            }
+                            out.push('"');
+                        }
                         out.push(')');
                     }
                     None => out.push_str(&text),

@@ -45,7 +45,8 @@ fn stream_emits_text_before_the_reply_ends() {
     let g = governor();
     let mut stream = g.output_stream("");
     let second = "Second sentence is longer, and it goes on for a while, long enough to be \
-                  more than the lookahead of every stage, before it finally ends. ";
+                  more than the lookahead of every stage, which is the parse's lookahead \
+                  plus the word and the secret held back, before it finally ends. ";
     let first = stream.push(&format!("First sentence. {second}"));
     assert_eq!(first, "First sentence. ");
     let rest = stream.push("Third.\n");
