@@ -7,6 +7,7 @@ pub mod governor;
 pub mod http;
 pub mod metrics;
 pub mod provider;
+pub mod readiness;
 pub mod smoke;
 pub mod startup;
 pub mod state;

@@ -20,8 +20,15 @@ struct ProviderLabels {
     status_class: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StreamLabels {
+    outcome: &'static str,
+}
+
 pub struct Metrics {
     registry: Registry,
+    streamed_turns: Family<StreamLabels, Counter>,
+    first_byte_seconds: Histogram,
     turns: Family<TurnLabels, Counter>,
     provider_calls: Family<ProviderLabels, Counter>,
     turn_seconds: Histogram,
@@ -64,6 +71,18 @@ impl Metrics {
         let writer_written = Counter::default();
         let reaper_deleted = Counter::default();
         let ready = Gauge::default();
+        let streamed_turns = Family::<StreamLabels, Counter>::default();
+        let first_byte_seconds = Histogram::new(buckets());
+        registry.register(
+            "streamed_turns",
+            "Turns answered as a stream, by outcome",
+            streamed_turns.clone(),
+        );
+        registry.register(
+            "first_governed_byte_seconds",
+            "Streamed turns: time from admission to the first governed byte sent",
+            first_byte_seconds.clone(),
+        );
         registry.register("turns", "Chat turns by outcome and category", turns.clone());
         registry.register(
             "provider_calls",
@@ -108,6 +127,8 @@ impl Metrics {
         registry.register("ready", "1 when the service is ready", ready.clone());
         Metrics {
             registry,
+            streamed_turns,
+            first_byte_seconds,
             turns,
             provider_calls,
             turn_seconds,
@@ -118,6 +139,16 @@ impl Metrics {
             writer_written,
             reaper_deleted,
             ready,
+        }
+    }
+
+    /// A streamed turn ended; `first_byte` when it sent any governed text.
+    pub fn record_stream(&self, outcome: &'static str, first_byte: Option<Duration>) {
+        self.streamed_turns
+            .get_or_create(&StreamLabels { outcome })
+            .inc();
+        if let Some(first_byte) = first_byte {
+            self.first_byte_seconds.observe(first_byte.as_secs_f64());
         }
     }
 

@@ -2,9 +2,10 @@
 //! and the HTTP server. Tests build it with port 0 and talk to it over real sockets.
 use crate::config::LoadedConfig;
 use crate::governor::{Governor, GovernorConfig};
-use crate::http::{self, Readiness};
+use crate::http;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
+use crate::readiness::Readiness;
 use crate::state::AppState;
 use crate::store::MetadataWriter;
 use crate::store::Reaper;

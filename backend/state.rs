@@ -1,9 +1,9 @@
 //! Everything a request handler may use, built once at startup and shared by all workers.
 use crate::config::Settings;
 use crate::governor::Governor;
-use crate::http::Readiness;
 use crate::metrics::Metrics;
 use crate::provider::Provider;
+use crate::readiness::Readiness;
 use crate::store::ReaperHandle;
 use crate::store::Store;
 use crate::store::WriterHandle;

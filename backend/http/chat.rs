@@ -1,10 +1,13 @@
-//! `POST /api/chat`: the strict request contract, then the governed turn.
+//! `POST /api/chat`: the strict request contract, then the governed turn, answered as
+//! JSON or, with `Accept: text/event-stream`, streamed (`chat_sse.rs`).
 use super::body::{read_json, BodyLimits};
 use super::{turn_status, ApiError};
 use crate::domain::{RequestId, SessionId};
 use crate::state::AppState;
-use crate::turn::{self, TurnRequest, TurnResult};
+use crate::turn::{self, ReplySink, TurnRequest, TurnResult};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use serde::{Deserialize, Serialize};
 
 /// The whole request contract: nothing else (history, system prompt, model) is accepted.
@@ -61,31 +64,66 @@ async fn governed_turn(
         session_id: body.session_id.as_deref().and_then(SessionId::parse),
         client_address: client_address(&req, &state),
     };
-    let result = turn::run(&state, request).await;
-    let status = turn_status(&result);
-    let (session_id, category, reply) = match &result {
-        TurnResult::Invalid => return Err(ApiError::InvalidRequest),
-        TurnResult::Accepted { session_id, reply } => {
-            (Some(session_id), None, Some(reply.as_str()))
+    let admitted = match turn::admit(&state, &request).await {
+        Ok(admitted) => admitted,
+        Err((ended, result)) => {
+            let status = turn_status(&result);
+            turn::record(&state, ended, &result, status.as_u16());
+            return answer(&request_id, &result, None);
         }
+    };
+    if super::chat_sse::wants_stream(&req) {
+        return Ok(super::chat_sse::respond(state, admitted, request_id));
+    }
+    let mut sink = Collect::default();
+    let (ended, result) = turn::reply(&state, admitted, &mut sink).await;
+    turn::record(&state, ended, &result, turn_status(&result).as_u16());
+    answer(&request_id, &result, Some(&sink.text))
+}
+
+/// The JSON answer of a finished turn; `reply` is the governed reply collected.
+fn answer(
+    request_id: &RequestId,
+    result: &TurnResult,
+    reply: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
+    let (category, reply) = match result {
+        TurnResult::Invalid => return Err(ApiError::InvalidRequest),
+        TurnResult::Accepted { .. } => (None, reply),
         TurnResult::Refused {
-            session_id,
-            category,
-            reply,
-        } => (session_id.as_ref(), Some(*category), Some(*reply)),
-        TurnResult::Aborted {
-            session_id,
-            category,
-        } => (session_id.as_ref(), Some(*category), None),
+            category, reply, ..
+        } => (Some(*category), Some(*reply)),
+        TurnResult::Aborted { category, .. } => (Some(*category), None),
     };
     let outcome = result.outcome().map_or("aborted", |o| o.as_str());
-    Ok(HttpResponse::build(status).json(ChatResponse {
+    Ok(HttpResponse::build(turn_status(result)).json(ChatResponse {
         request_id: request_id.as_str(),
         outcome,
-        session_id: session_id.map(SessionId::as_str),
+        session_id: result.session_id().map(SessionId::as_str),
         category: category.map(|c| c.as_str()),
         reply,
     }))
+}
+
+/// The reply collected whole, for the JSON answer.
+#[derive(Default)]
+struct Collect {
+    text: String,
+}
+
+impl ReplySink for Collect {
+    fn live(&self) -> bool {
+        false
+    }
+
+    fn delta(&mut self, text: &str) -> bool {
+        self.text.push_str(text);
+        true
+    }
+
+    fn gone(&self) -> BoxFuture<'static, ()> {
+        futures::future::pending().boxed()
+    }
 }
 
 /// The client address: from the trusted proxy header when one is configured, else the TCP

@@ -1,15 +1,14 @@
 //! The HTTP surface: routes, CORS, request ids, and the one error -> HTTP mapping.
 mod body;
 mod chat;
+mod chat_sse;
 mod cors;
 mod error;
 mod guard;
 mod probes;
-mod readiness;
 mod request_context;
 
 pub use error::{turn_status, ApiError};
-pub use readiness::{Readiness, ReadinessReport};
 pub use request_context::X_REQUEST_ID;
 
 use crate::state::AppState;

@@ -16,7 +16,10 @@ mod endpoint;
 mod offline;
 mod openai;
 mod retry;
+mod sse;
 mod wire;
+
+pub use sse::Pieces;
 
 pub use offline::OfflineProvider;
 pub use openai::OpenAiClient;
@@ -125,6 +128,22 @@ impl Provider {
         match self {
             Provider::OpenAi(client) => client.complete(stage, messages, deadline).await,
             Provider::Offline(offline) => Ok(offline.complete(stage, messages)),
+        }
+    }
+
+    /// One stage call whose answer arrives in pieces: the pieces and the upstream status.
+    /// `live`: someone watches the pieces arrive (the offline provider then paces them like
+    /// a model writing).
+    pub async fn stream(
+        &self,
+        stage: Stage,
+        messages: &[ChatMessage],
+        deadline: Duration,
+        live: bool,
+    ) -> Result<(Pieces, u16), ProviderError> {
+        match self {
+            Provider::OpenAi(client) => client.stream(stage, messages, deadline).await,
+            Provider::Offline(offline) => Ok((offline.stream(stage, messages, live), 200)),
         }
     }
 

@@ -28,6 +28,32 @@ impl OfflineProvider {
     }
 }
 
+/// Pause between the pieces of a watched offline reply.
+const PACE: std::time::Duration = std::time::Duration::from_millis(25);
+
+impl OfflineProvider {
+    /// The same answer in pieces of a few words, paced when `live`.
+    pub fn stream(&self, stage: Stage, messages: &[ChatMessage], live: bool) -> super::Pieces {
+        use futures::StreamExt;
+        let text = self.complete(stage, messages).text;
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for (at, _) in text.match_indices(' ').skip(2).step_by(3) {
+            pieces.push(text[start..=at].to_owned());
+            start = at + 1;
+        }
+        pieces.push(text[start..].to_owned());
+        futures::stream::iter(pieces.into_iter().enumerate())
+            .then(move |(index, piece)| async move {
+                if live && index > 0 {
+                    tokio::time::sleep(PACE).await;
+                }
+                Ok(piece)
+            })
+            .boxed()
+    }
+}
+
 fn last_user_chars(messages: &[ChatMessage]) -> usize {
     messages
         .iter()

@@ -6,6 +6,7 @@
 use super::body::read_capped;
 use super::endpoint::{bearer, chat_completions_url};
 use super::retry::{self, Failure};
+use super::sse::{pieces, Pieces};
 use super::wire::{self, ChatRequest};
 use super::{ChatMessage, Completion, ProviderError, Stage};
 use crate::config::ProviderSettings;
@@ -103,9 +104,99 @@ impl OpenAiClient {
     ) -> Result<Completion, ProviderError> {
         self.inner.complete(stage, messages, deadline).await
     }
+
+    /// One stage call answered as a stream (`stream: true`): retried like `complete` until
+    /// the upstream answers 2xx, then its pieces as they arrive (see `sse.rs`). Returns the
+    /// pieces and the upstream status.
+    pub async fn stream(
+        &self,
+        stage: Stage,
+        messages: &[ChatMessage],
+        deadline: Duration,
+    ) -> Result<(Pieces, u16), ProviderError> {
+        self.inner.stream(stage, messages, deadline).await
+    }
 }
 
 impl Inner {
+    async fn stream(
+        &self,
+        stage: Stage,
+        messages: &[ChatMessage],
+        deadline: Duration,
+    ) -> Result<(Pieces, u16), ProviderError> {
+        let started = Instant::now();
+        let end = started
+            .checked_add(deadline)
+            .or_else(|| started.checked_add(Duration::from_secs(86_400)))
+            .unwrap_or(started);
+        let request = ChatRequest::new(self.model(stage), messages, self.max_tokens).streamed();
+        let body =
+            Bytes::from(serde_json::to_vec(&request).map_err(|_| ProviderError::BadResponse)?);
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let budget = self
+                .request_timeout
+                .min(end.saturating_duration_since(Instant::now()));
+            let failure = match timeout(budget, self.open(body.clone())).await {
+                Ok(Ok(response)) => {
+                    let status = response.status().as_u16();
+                    tracing::debug!(
+                        stage = stage.as_str(),
+                        attempt,
+                        status,
+                        "provider stream opened"
+                    );
+                    let pieces = pieces(response, self.request_timeout, self.max_response_bytes);
+                    return Ok((pieces, status));
+                }
+                Ok(Err(failure)) => failure,
+                Err(_) => Failure::fatal(ProviderError::Timeout),
+            };
+            tracing::info!(
+                stage = stage.as_str(),
+                attempt,
+                outcome = failure.error.category().as_str(),
+                "provider stream attempt failed"
+            );
+            if !failure.retryable || attempt > self.max_retries {
+                return Err(failure.error);
+            }
+            let Some(delay) = retry::delay_before(attempt, &failure) else {
+                return Err(failure.error);
+            };
+            if Instant::now()
+                .checked_add(delay)
+                .is_none_or(|wake| wake >= end)
+            {
+                return Err(failure.error);
+            }
+            sleep(delay).await;
+        }
+    }
+
+    /// Sends the request and returns the response once its status says success.
+    async fn open(&self, body: Bytes) -> Result<reqwest::Response, Failure> {
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(CONTENT_TYPE, "application/json")
+            .header(ACCEPT, "text/event-stream, application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|error| retry::classify_transport(&error))?;
+        if !response.status().is_success() {
+            return Err(retry::classify_status(
+                response.status().as_u16(),
+                response.headers(),
+            ));
+        }
+        Ok(response)
+    }
+
     fn model(&self, stage: Stage) -> &str {
         match stage {
             Stage::Reasoning => &self.reasoning_model,

@@ -25,6 +25,12 @@ impl<'a> ChatRequest<'a> {
             stream: false,
         }
     }
+
+    /// The same request, asking for the answer as server-sent events.
+    pub(super) fn streamed(mut self) -> Self {
+        self.stream = true;
+        self
+    }
 }
 
 #[derive(Deserialize)]

@@ -186,6 +186,7 @@ fn record(
         reasoning_ms: Some(1),
         expression_ms: None,
         provider_status: Some(200),
+        first_byte_ms: None,
     }
 }
 

@@ -48,6 +48,8 @@ pub struct RequestRecord {
     pub reasoning_ms: Option<u32>,
     pub expression_ms: Option<u32>,
     pub provider_status: Option<u16>,
+    /// Streamed turns: milliseconds from admission to the first governed byte sent.
+    pub first_byte_ms: Option<u32>,
 }
 
 /// What the http layer knows when a turn arrives.

@@ -35,6 +35,7 @@ mod tests {
             reasoning_ms: None,
             expression_ms: None,
             provider_status,
+            first_byte_ms: None,
         }
     }
 

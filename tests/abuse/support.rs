@@ -92,8 +92,19 @@ pub fn unsanitized_error(
 
 /// Why a chat response is not well-formed, if it is not: never a 5xx; JSON with a
 /// `request_id` equal to `X-Request-Id`; errors sanitized; turns carry an outcome; nothing
-/// executable anywhere in the body.
+/// executable anywhere in the body outside the reply, and a reply that, read as Markdown
+/// (the contract of docs/SECURITY.md), holds no HTML, no image and no link. (tests/render
+/// renders replies with the real frontend renderers.)
 pub fn chat_problem(seen: &Seen) -> Option<String> {
+    let without_reply = serde_json::from_str::<Value>(&seen.body)
+        .ok()
+        .map(|mut body| {
+            if let Some(object) = body.as_object_mut() {
+                object.remove("reply");
+            }
+            body.to_string()
+        })
+        .unwrap_or_else(|| seen.body.clone());
     if seen.status >= 500 {
         return Some(format!(
             "got a 5xx: {} {}",
@@ -101,7 +112,7 @@ pub fn chat_problem(seen: &Seen) -> Option<String> {
             preview(&seen.body)
         ));
     }
-    if let Some(found) = executable(&seen.body) {
+    if let Some(found) = executable(&without_reply) {
         return Some(format!(
             "{} body contains {found:?}: {}",
             seen.status,
@@ -136,14 +147,29 @@ pub fn chat_problem(seen: &Seen) -> Option<String> {
             preview(&seen.body)
         ));
     }
-    if let Some(found) = body["reply"].as_str().and_then(executable) {
+    if let Some(found) = body["reply"].as_str().and_then(markdown_problem) {
         return Some(format!(
-            "{} reply contains {found:?}: {}",
+            "{} reply renders {found}: {}",
             seen.status,
             preview(&seen.body)
         ));
     }
     None
+}
+
+/// What a reply would render that loads, runs or links anything.
+pub fn markdown_problem(reply: &str) -> Option<String> {
+    use pulldown_cmark::{Event, Options, Parser, Tag};
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS;
+    Parser::new_ext(reply, options).find_map(|event| match event {
+        Event::Html(html) | Event::InlineHtml(html) => Some(format!("raw HTML {html:?}")),
+        Event::Start(Tag::Image { .. }) => Some("an image".to_owned()),
+        Event::Start(Tag::Link { dest_url, .. }) => Some(format!("a link to {dest_url:?}")),
+        _ => None,
+    })
 }
 
 static EXECUTABLE: LazyLock<Regex> = LazyLock::new(|| {

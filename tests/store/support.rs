@@ -31,6 +31,7 @@ pub fn record_at(
         reasoning_ms: Some(700),
         expression_ms: Some(650),
         provider_status: Some(200),
+        first_byte_ms: None,
     }
 }
 

@@ -10,7 +10,8 @@
 //! the window up to [`LOOKAHEAD`] bytes past it shows that no link, image, code span,
 //! HTML or definition spans it, that it is at a line end inside code blocks and tables,
 //! and that the line before it has no `|` outside a table (a delimiter row could still
-//! make it a table header). Every decision depends on the text alone, never on how it was
+//! make it a table header). A region with none of `[ ] < \` |` needs no lookahead at all.
+//! Every decision depends on the text alone, never on how it was
 //! chunked, so the stream and the whole reply give the same output.
 //!
 //! Governed text has its openers escaped (`text.rs`), so nothing sent can combine with
@@ -35,6 +36,9 @@ const HARD_BOUND: usize = 2048;
 pub(crate) fn warm_up() {
     text::warm_up();
 }
+
+/// Characters that can open a construct spanning a cut (or a table row).
+const OPENERS: [char; 5] = ['[', ']', '<', '`', '|'];
 
 /// What replaces a region that leak detection withholds.
 pub(crate) const WITHHELD: &str = "(withheld)";
@@ -72,10 +76,17 @@ impl MarkdownStage {
             let candidate = next_candidate(&self.window, self.scan.max(self.region));
             match candidate {
                 Some((at, line_end)) if at - self.region <= BOUND => {
-                    if !finished && len < at + LOOKAHEAD {
+                    // Text with nothing that opens a construct cannot be changed by what
+                    // follows: no need to look ahead.
+                    let quick = !self.window[self.region..at].contains(OPENERS);
+                    if !quick && !finished && len < at + LOOKAHEAD {
                         break;
                     }
-                    let view_end = floor(&self.window, (at + LOOKAHEAD).min(len));
+                    let view_end = if quick {
+                        at
+                    } else {
+                        floor(&self.window, (at + LOOKAHEAD).min(len))
+                    };
                     let view = &self.window[..view_end];
                     let analysis = Analysis::new(view);
                     if analysis.allows_cut(view, at, line_end) {

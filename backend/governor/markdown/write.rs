@@ -139,23 +139,19 @@ impl Writer<'_> {
                     i = run_end;
                     continue;
                 }
-                Event::Code(code) => {
-                    if range.end > region.start {
-                        contents.code.push_str(code);
-                        contents.code.push('\n');
-                        contents.visible.push_str(code);
-                    }
+                Event::Code(code) if range.end > region.start => {
+                    contents.code.push_str(code);
+                    contents.code.push('\n');
+                    contents.visible.push_str(code);
                 }
-                Event::SoftBreak | Event::HardBreak | Event::End(_) => {
-                    if range.end > region.start {
-                        contents.visible.push('\n');
-                    }
+                Event::SoftBreak | Event::HardBreak | Event::End(_) if range.end > region.start => {
+                    contents.visible.push('\n');
                 }
-                Event::InlineHtml(_) | Event::Html(_) => {
-                    if range.end > region.start && range.start >= pos {
-                        self.copy(pos, range.start, out);
-                        pos = range.end;
-                    }
+                Event::InlineHtml(_) | Event::Html(_)
+                    if range.end > region.start && range.start >= pos =>
+                {
+                    self.copy(pos, range.start, out);
+                    pos = range.end;
                 }
                 _ => {}
             }

@@ -8,15 +8,16 @@ use tokio_postgres::types::Type;
 const INSERT: &str = "
     INSERT INTO requests (request_id, session_id, started_at, finished_at, outcome, category,
                           http_status, input_chars, output_chars, reasoning_ms, expression_ms,
-                          provider_status, expires_at)
+                          provider_status, first_byte_ms, expires_at)
     SELECT r.request_id, r.session_id, r.started_at, r.finished_at, r.outcome, r.category,
            r.http_status, r.input_chars, r.output_chars, r.reasoning_ms, r.expression_ms,
-           r.provider_status, r.finished_at + make_interval(secs => $13)
+           r.provider_status, r.first_byte_ms, r.finished_at + make_interval(secs => $13)
     FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[],
                 $6::text[], $7::smallint[], $8::bigint[], $9::bigint[], $10::bigint[],
-                $11::bigint[], $12::smallint[])
+                $11::bigint[], $12::smallint[], $14::bigint[])
          AS r(request_id, session_id, started_at, finished_at, outcome, category, http_status,
-              input_chars, output_chars, reasoning_ms, expression_ms, provider_status)
+              input_chars, output_chars, reasoning_ms, expression_ms, provider_status,
+              first_byte_ms)
     ON CONFLICT (request_id, started_at) DO NOTHING";
 
 /// The batch as columns, the shape `unnest` takes.
@@ -34,6 +35,7 @@ struct Columns {
     reasoning_ms: Vec<Option<i64>>,
     expression_ms: Vec<Option<i64>>,
     provider_status: Vec<Option<i16>>,
+    first_byte_ms: Vec<Option<i64>>,
 }
 
 /// Statuses are 100..=599 once `is_storable` has passed, so this never saturates.
@@ -57,6 +59,7 @@ impl Columns {
         self.reasoning_ms.push(row.reasoning_ms.map(i64::from));
         self.expression_ms.push(row.expression_ms.map(i64::from));
         self.provider_status.push(row.provider_status.map(status));
+        self.first_byte_ms.push(row.first_byte_ms.map(i64::from));
     }
 }
 
@@ -93,6 +96,7 @@ impl PgStore {
                         (&c.expression_ms, Type::INT8_ARRAY),
                         (&c.provider_status, Type::INT2_ARRAY),
                         (&ttl, Type::FLOAT8),
+                        (&c.first_byte_ms, Type::INT8_ARRAY),
                     ],
                 )
                 .await
