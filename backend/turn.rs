@@ -14,6 +14,9 @@ pub struct TurnRequest {
     pub message: String,
     pub session_id: Option<SessionId>,
     pub client_address: Option<String>,
+    /// The verified Supabase user id (`sub`), when the turn carried a valid token. The store
+    /// keeps only a keyed hash of it; never log it.
+    pub user: Option<String>,
 }
 
 /// How the turn ended. `Invalid` is not a turn at all (nothing was admitted).
@@ -69,7 +72,46 @@ pub async fn run(state: &AppState, request: TurnRequest) -> TurnResult {
     let started = Instant::now();
     let mut measures = Measures::default();
     let result = govern(state, &request, started, &mut measures).await;
+    record(
+        state,
+        request.request_id,
+        started_at,
+        started,
+        &measures,
+        &result,
+    );
+    result
+}
 
+/// A turn refused before it began because its bearer token was missing (where required),
+/// bad or expired: recorded like any other refusal, and nothing reaches the provider.
+pub fn refuse_invalid_token(state: &AppState, request_id: crate::domain::RequestId) {
+    let result = TurnResult::Refused {
+        session_id: None,
+        category: Category::AuthInvalidToken,
+        reply: "",
+    };
+    let measures = Measures::default();
+    let request_id = request_id.as_str().to_owned();
+    record(
+        state,
+        request_id,
+        Utc::now(),
+        Instant::now(),
+        &measures,
+        &result,
+    );
+}
+
+/// Metrics, the one log line and the metadata row of a finished turn.
+fn record(
+    state: &AppState,
+    request_id: String,
+    started_at: chrono::DateTime<Utc>,
+    started: Instant,
+    measures: &Measures,
+    result: &TurnResult,
+) {
     if let Some(outcome) = result.outcome() {
         let provider_time =
             measures.reasoning.unwrap_or_default() + measures.expression.unwrap_or_default();
@@ -91,13 +133,13 @@ pub async fn run(state: &AppState, request: TurnRequest) -> TurnResult {
             "turn finished"
         );
         state.writer.record(RequestRecord {
-            request_id: request.request_id,
-            session_id: session_of(&result),
+            request_id,
+            session_id: session_of(result),
             started_at,
             finished_at: Utc::now(),
             outcome,
             category,
-            http_status: crate::http::turn_status(&result).as_u16(),
+            http_status: crate::http::turn_status(result).as_u16(),
             input_chars: measures.input_chars,
             output_chars: measures.output_chars,
             reasoning_ms: measures.reasoning.map(millis),
@@ -105,7 +147,6 @@ pub async fn run(state: &AppState, request: TurnRequest) -> TurnResult {
             provider_status: measures.provider_status,
         });
     }
-    result
 }
 
 async fn govern(
@@ -127,6 +168,14 @@ async fn govern(
             category: Category::DependencyDatabase,
         };
     }
+
+    // Held until the turn ends: the cap on turns in flight at the provider.
+    let Some(_permit) = state.capacity.try_claim() else {
+        return TurnResult::Aborted {
+            session_id: None,
+            category: Category::Capacity,
+        };
+    };
 
     let admission = AdmissionRequest {
         session_id: request.session_id.clone(),

@@ -140,6 +140,23 @@ impl Reader<'_> {
         }
     }
 
+    fn auth_mode(&mut self) -> AuthMode {
+        match self
+            .env
+            .get("AUTH_MODE")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("off") => AuthMode::Off,
+            Some("optional") => AuthMode::Optional,
+            Some("required") => AuthMode::Required,
+            Some(_) => {
+                self.problem("AUTH_MODE", "must be off, optional or required");
+                AuthMode::Required
+            }
+        }
+    }
+
     fn settings(&mut self) -> Settings {
         let environment = self.environment();
         let default_host = match environment {
@@ -176,6 +193,10 @@ impl Reader<'_> {
                 url: self.secret("SUPABASE_URL"),
                 anon_key: self.secret("SUPABASE_ANON_KEY"),
                 service_role_key: self.secret("SUPABASE_SERVICE_ROLE_KEY"),
+            },
+            auth: AuthSettings {
+                mode: self.auth_mode(),
+                jwt_secret: self.secret("SUPABASE_JWT_SECRET"),
             },
             database: DatabaseSettings {
                 url: self.secret("DATABASE_URL"),
@@ -214,6 +235,7 @@ impl Reader<'_> {
                     .map(|h| h.to_ascii_lowercase())
                     .collect(),
                 client_request_timeout: self.millis("REQUEST_READ_TIMEOUT_MS", 5_000, 100, 120_000),
+                max_concurrent_turns: self.number("MAX_CONCURRENT_TURNS", 64, 1, 100_000),
             },
             retention: RetentionSettings {
                 session_ttl: self.seconds("SESSION_TTL_SECONDS", 86_400, 1, 31_536_000),

@@ -1,6 +1,8 @@
 //! `POST /api/chat`: the strict request contract, then the governed turn.
 use super::body::{read_json, BodyLimits};
+use super::client_address::client_address;
 use super::{turn_status, ApiError};
+use crate::auth::{Rejection, VerifiedUser};
 use crate::domain::{RequestId, SessionId};
 use crate::state::AppState;
 use crate::turn::{self, TurnRequest, TurnResult};
@@ -45,21 +47,26 @@ async fn governed_turn(
         max_bytes: state.settings.limits.max_body_bytes,
         read_timeout: state.settings.limits.client_request_timeout,
     };
+    let user = match super::auth::authenticate(&req, &state.auth) {
+        Ok(user) => user,
+        Err(Rejection::InvalidToken) => {
+            turn::refuse_invalid_token(&state, request_id_of(&req));
+            return Err(ApiError::InvalidToken);
+        }
+        Err(Rejection::KeysUnavailable) => return Err(ApiError::NotReady),
+    };
     let body: ChatRequest = read_json(&req, payload, &limits).await?;
     if body.message.trim().is_empty() {
         return Err(ApiError::InvalidRequest);
     }
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .unwrap_or_else(RequestId::generate);
+    let request_id = request_id_of(&req);
     let request = TurnRequest {
         request_id: request_id.as_str().to_owned(),
         message: body.message,
         // A malformed id is treated like an unknown one: the turn gets a fresh session.
         session_id: body.session_id.as_deref().and_then(SessionId::parse),
-        client_address: client_address(&req, &state),
+        client_address: client_address(&req, state.settings.quota.trusted_proxy_header.as_deref()),
+        user: user.map(VerifiedUser::into_subject),
     };
     let result = turn::run(&state, request).await;
     let status = turn_status(&result);
@@ -88,23 +95,9 @@ async fn governed_turn(
     }))
 }
 
-/// The client address: from the trusted proxy header when one is configured, else the TCP
-/// peer. The right-most entry is the one the trusted proxy appended; anything left of it
-/// came from the client and could be forged. A request without the header did not come
-/// through the proxy, so its peer address is used.
-fn client_address(req: &HttpRequest, state: &AppState) -> Option<String> {
-    let forwarded = state
-        .settings
-        .quota
-        .trusted_proxy_header
-        .as_ref()
-        .and_then(|header| {
-            req.headers()
-                .get(header.as_str())
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        });
-    forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
+fn request_id_of(req: &HttpRequest) -> RequestId {
+    req.extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_else(RequestId::generate)
 }

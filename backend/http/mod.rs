@@ -1,6 +1,8 @@
 //! The HTTP surface: routes, CORS, request ids, and the one error -> HTTP mapping.
+mod auth;
 mod body;
 mod chat;
+mod client_address;
 mod cors;
 mod error;
 mod guard;
