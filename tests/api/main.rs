@@ -1,7 +1,13 @@
 //! Black-box tests of the HTTP contract: the real app on a random port, real sockets.
 #[path = "../common/app.rs"]
 mod app;
+#[path = "../common/provider.rs"]
+mod provider;
+#[path = "../common/supabase.rs"]
+mod supabase;
 
+mod auth;
+mod capacity;
 mod chat_contract;
 mod client_address;
 mod cors;
