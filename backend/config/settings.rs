@@ -172,8 +172,17 @@ pub struct QuotaSettings {
     pub per_minute: u32,
     /// `QUOTA_PER_DAY`: turns per session per day, default 500.
     pub per_day: u32,
-    /// `NEW_SESSIONS_PER_ADDRESS_PER_HOUR`: default 30.
+    /// `NEW_SESSIONS_PER_ADDRESS_PER_HOUR`: default 30, in a window of one hour whatever the
+    /// session TTL.
     pub new_sessions_per_address_per_hour: u32,
+    /// `TURNS_PER_ADDRESS_PER_HOUR`: admitted turns per client address per hour, across all
+    /// of its sessions, default 1000.
+    pub turns_per_address_per_hour: u32,
+    /// `USER_QUOTA_PER_MINUTE`: turns per verified user per minute, across all of the user's
+    /// sessions, default 30.
+    pub user_per_minute: u32,
+    /// `USER_QUOTA_PER_DAY`: turns per verified user per day, default 1000.
+    pub user_per_day: u32,
     /// `TRUSTED_PROXY_HEADER`: header carrying the client address (e.g. `X-Forwarded-For`),
     /// only set when a trusted proxy overwrites it. Unset: the peer address is used.
     pub trusted_proxy_header: Option<String>,
