@@ -180,7 +180,7 @@ async fn govern(
     let admission = AdmissionRequest {
         session_id: request.session_id.clone(),
         client_address: request.client_address.clone(),
-        user: None,
+        user: request.user.clone(),
     };
     let query_timeout = state.settings.database.query_timeout;
     let session_id = match tokio::time::timeout(query_timeout, state.store.admit(admission)).await {
