@@ -1,6 +1,8 @@
 //! Black-box tests of the HTTP contract: the real app on a random port, real sockets.
 #[path = "../common/app.rs"]
 mod app;
+#[path = "../common/db.rs"]
+mod db;
 #[path = "../common/provider.rs"]
 mod provider;
 #[path = "../common/supabase.rs"]
@@ -15,3 +17,4 @@ mod fail_closed;
 mod metrics;
 mod probes;
 mod request_id;
+mod user_quota;
