@@ -10,6 +10,10 @@ scripts/provision-postgres.sh
 echo "==> provisioning headless Chromium"
 scripts/provision-browser.sh
 
+echo "==> installing supabase-js's auth client for the token cross-check (tests/supabase)"
+# Needs Node.js 20 or newer (WebCrypto on globalThis) and npm; pinned by its package-lock.json.
+npm ci --prefix tests/supabase --ignore-scripts --no-audit --no-fund
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "==> installing cargo-nextest"
   cargo install cargo-nextest --locked

@@ -17,4 +17,5 @@ mod fail_closed;
 mod metrics;
 mod probes;
 mod request_id;
+mod supabase_js;
 mod user_quota;
