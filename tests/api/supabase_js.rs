@@ -51,7 +51,10 @@ async fn supabase_js_get_claims_refuses_a_token_signed_by_an_unpublished_key() {
     let verdict = get_claims(&project, &project.token(&impostor, USER_A)).await;
     assert_eq!(verdict["ok"], false, "{verdict}");
     assert!(
-        verdict["error"].as_str().unwrap_or_default().contains("signature"),
+        verdict["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("signature"),
         "refused for its signature, not for something else: {verdict}"
     );
 }

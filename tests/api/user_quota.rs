@@ -87,9 +87,17 @@ async fn one_user_cannot_continue_another_users_session(backend: Backend) {
 
     let (status, other) = s.turn(Some(USER_B), Some(&owned)).await;
     assert_eq!(status, 200);
-    assert_ne!(other["session_id"], json!(owned), "user B got user A's session");
+    assert_ne!(
+        other["session_id"],
+        json!(owned),
+        "user B got user A's session"
+    );
     let (_, anonymous) = s.turn(None, Some(&owned)).await;
-    assert_ne!(anonymous["session_id"], json!(owned), "an anonymous turn got it");
+    assert_ne!(
+        anonymous["session_id"],
+        json!(owned),
+        "an anonymous turn got it"
+    );
     let (_, again) = s.turn(Some(USER_A), Some(&owned)).await;
     assert_eq!(again["session_id"], json!(owned), "the owner continues it");
 }
@@ -128,7 +136,10 @@ async fn a_refused_token_is_a_metadata_row_and_the_database_never_holds_the_user
         .await
         .unwrap();
     assert_eq!(response.status(), 401);
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     let db = s.db.as_ref().unwrap().client().await;
     let deadline = Instant::now() + Duration::from_secs(10);
