@@ -1,5 +1,7 @@
 //! governed-chat: a chat backend that governs every turn between a web frontend and an
 //! LLM provider. `main.rs` is thin; everything is built here so tests spawn the real app.
+pub mod auth;
+pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod domain;

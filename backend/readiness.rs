@@ -15,6 +15,10 @@ const SCHEMA_BEHIND: u8 = 3;
 pub struct Readiness {
     config_problems: Vec<String>,
     database: AtomicU8,
+    /// With AUTH_MODE on: PENDING until the signing keys are first fetched, then OK.
+    /// With auth off: OK from the start (reported as "off").
+    auth: AtomicU8,
+    auth_on: AtomicBool,
     shutting_down: AtomicBool,
     shutdown_started: std::sync::OnceLock<std::time::Instant>,
 }
@@ -31,6 +35,8 @@ pub struct ReadinessReport {
 pub struct Checks {
     pub config: &'static str,
     pub database: &'static str,
+    /// "off", "pending" (signing keys not fetched yet) or "ok".
+    pub auth: &'static str,
     pub shutdown: &'static str,
 }
 
@@ -39,6 +45,8 @@ impl Readiness {
         Readiness {
             config_problems,
             database: AtomicU8::new(PENDING),
+            auth: AtomicU8::new(OK),
+            auth_on: AtomicBool::new(false),
             shutting_down: AtomicBool::new(false),
             shutdown_started: std::sync::OnceLock::new(),
         }
@@ -69,7 +77,24 @@ impl Readiness {
     }
 
     pub fn is_ready(&self) -> bool {
-        self.config_ok() && self.database_ok() && !self.is_shutting_down()
+        self.config_ok() && self.database_ok() && self.auth_ok() && !self.is_shutting_down()
+    }
+
+    /// Auth is on: not ready until the signing keys are first fetched.
+    pub fn await_auth_keys(&self) {
+        self.auth_on.store(true, Ordering::SeqCst);
+        self.auth.store(PENDING, Ordering::Release);
+    }
+
+    /// The signing keys were fetched (later failures keep the last good keys).
+    pub fn auth_keys_loaded(&self) {
+        if self.auth.swap(OK, Ordering::AcqRel) != OK {
+            tracing::info!(check = "auth", state = "ok", "readiness changed");
+        }
+    }
+
+    fn auth_ok(&self) -> bool {
+        self.auth.load(Ordering::Acquire) == OK
     }
 
     pub fn report(&self) -> ReadinessReport {
@@ -88,6 +113,11 @@ impl Readiness {
                     "problems"
                 },
                 database,
+                auth: match (self.auth_on.load(Ordering::SeqCst), self.auth_ok()) {
+                    (false, _) => "off",
+                    (true, true) => "ok",
+                    (true, false) => "pending",
+                },
                 shutdown: if self.is_shutting_down() {
                     "shutting_down"
                 } else {

@@ -1,6 +1,8 @@
 //! Builds the whole application from settings: store, provider, governor, background tasks
 //! and the HTTP server. Tests build it with port 0 and talk to it over real sockets.
-use crate::config::LoadedConfig;
+use crate::auth::Authenticator;
+use crate::capacity::TurnCapacity;
+use crate::config::{AuthMode, LoadedConfig};
 use crate::governor::{Governor, GovernorConfig};
 use crate::http;
 use crate::metrics::Metrics;
@@ -25,6 +27,7 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     readiness_task: tokio::task::JoinHandle<()>,
+    jwks_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 /// Stops the application gracefully from elsewhere (a signal, a test).
@@ -78,6 +81,8 @@ impl Application {
             .min(Duration::from_millis(900));
         let readiness_task =
             readiness.spawn_checker(Arc::clone(&store), READINESS_PERIOD, check_timeout);
+        let auth = Arc::new(Authenticator::from_settings(&settings));
+        let jwks_task = start_key_refresher(&auth, &readiness, config.is_ready())?;
         let writer = MetadataWriter::spawn(Arc::clone(&store), &settings.writer);
         let reaper = Reaper::spawn(Arc::clone(&store), &settings.retention);
 
@@ -95,6 +100,8 @@ impl Application {
             reaper,
             readiness,
             metrics: Metrics::new(),
+            auth,
+            capacity: TurnCapacity::new(settings.limits.max_concurrent_turns),
         });
         let app_state = state.clone();
         let server = HttpServer::new(move || http::app(app_state.clone()))
@@ -117,6 +124,7 @@ impl Application {
             server,
             state,
             readiness_task,
+            jwks_task,
         })
     }
 
@@ -145,6 +153,9 @@ impl Application {
         let served = self.server.await;
         signals.abort();
         self.readiness_task.abort();
+        if let Some(task) = &self.jwks_task {
+            task.abort();
+        }
         // One budget for the whole shutdown: the metadata flush gets what the HTTP drain left
         // of SHUTDOWN_TIMEOUT_SECONDS (at least a second), so SIGKILL after the platform's
         // draining window (>= timeout + 1 s) never lands mid-flush.
@@ -165,6 +176,27 @@ impl Application {
     }
 }
 
+/// With auth on, readiness waits for the first JWKS fetch, which runs (with its refreshes)
+/// on this, the main runtime. A config with problems fetches nothing: it serves no turns.
+fn start_key_refresher(
+    auth: &Arc<Authenticator>,
+    readiness: &Arc<Readiness>,
+    config_ok: bool,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    if auth.mode() == AuthMode::Off {
+        return Ok(None);
+    }
+    readiness.await_auth_keys();
+    if !config_ok {
+        return Ok(None);
+    }
+    let readiness = Arc::clone(readiness);
+    let task = auth
+        .spawn_refresher(move || readiness.auth_keys_loaded())
+        .context("Failed to set up the JWKS client")?;
+    Ok(Some(task))
+}
+
 /// Every secret the process holds, so the output governor can redact each verbatim. URLs
 /// count twice: whole, and the password inside them (a model could repeat just that part).
 fn all_secrets(settings: &crate::config::Settings) -> Vec<SecretString> {
@@ -174,6 +206,7 @@ fn all_secrets(settings: &crate::config::Settings) -> Vec<SecretString> {
         settings.supabase.anon_key.clone(),
         settings.supabase.service_role_key.clone(),
         settings.metrics_token.clone(),
+        settings.auth.jwt_secret.clone(),
         Some(settings.quota.address_hash_key.clone()),
         Some(settings.provider.base_url.clone()),
     ];

@@ -1,4 +1,6 @@
 //! Everything a request handler may use, built once at startup and shared by all workers.
+use crate::auth::Authenticator;
+use crate::capacity::TurnCapacity;
 use crate::config::Settings;
 use crate::governor::Governor;
 use crate::metrics::Metrics;
@@ -18,6 +20,10 @@ pub struct AppState {
     pub reaper: ReaperHandle,
     pub readiness: Arc<Readiness>,
     pub metrics: Metrics,
+    /// Verifies bearer tokens (a no-op with AUTH_MODE=off).
+    pub auth: Arc<Authenticator>,
+    /// The cap on turns in flight at the provider (MAX_CONCURRENT_TURNS).
+    pub capacity: TurnCapacity,
 }
 
 impl AppState {

@@ -54,6 +54,7 @@ MESSAGE='How do I read a file in Rust?'
 QUOTA_PER_MINUTE_HIGH=1000000
 QUOTA_PER_DAY_HIGH=100000000
 NEW_SESSIONS_HIGH=1000000
+TURNS_PER_ADDRESS_HIGH=100000000
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 DB="gc_bench_$(date -u +%Y%m%d%H%M%S)_$$"
 TMP=$(mktemp -d /tmp/gc-bench.XXXXXX)
@@ -285,6 +286,7 @@ app_env() { # port log_level database_url|"" -> env assignments for env -i
     echo "QUOTA_PER_MINUTE=$QUOTA_PER_MINUTE_HIGH"
     echo "QUOTA_PER_DAY=$QUOTA_PER_DAY_HIGH"
     echo "NEW_SESSIONS_PER_ADDRESS_PER_HOUR=$NEW_SESSIONS_HIGH"
+    echo "TURNS_PER_ADDRESS_PER_HOUR=$TURNS_PER_ADDRESS_HIGH"
     if [ -n "$url" ]; then echo "DATABASE_URL=$url"; fi
 }
 

@@ -13,6 +13,10 @@ scripts/provision-browser.sh
 echo "==> provisioning Node.js and the Markdown renderers (npm ci, tests/renderers)"
 scripts/provision-node.sh
 
+echo "==> installing supabase-js's auth client for the token cross-check (tests/supabase)"
+# Needs Node.js 20 or newer (WebCrypto on globalThis) and npm; pinned by its package-lock.json.
+npm ci --prefix tests/supabase --ignore-scripts --no-audit --no-fund
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "==> installing cargo-nextest"
   cargo install cargo-nextest --locked

@@ -140,6 +140,23 @@ impl Reader<'_> {
         }
     }
 
+    fn auth_mode(&mut self) -> AuthMode {
+        match self
+            .env
+            .get("AUTH_MODE")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            None | Some("off") => AuthMode::Off,
+            Some("optional") => AuthMode::Optional,
+            Some("required") => AuthMode::Required,
+            Some(_) => {
+                self.problem("AUTH_MODE", "must be off, optional or required");
+                AuthMode::Required
+            }
+        }
+    }
+
     fn settings(&mut self) -> Settings {
         let environment = self.environment();
         let default_host = match environment {
@@ -176,6 +193,10 @@ impl Reader<'_> {
                 url: self.secret("SUPABASE_URL"),
                 anon_key: self.secret("SUPABASE_ANON_KEY"),
                 service_role_key: self.secret("SUPABASE_SERVICE_ROLE_KEY"),
+            },
+            auth: AuthSettings {
+                mode: self.auth_mode(),
+                jwt_secret: self.secret("SUPABASE_JWT_SECRET"),
             },
             database: DatabaseSettings {
                 url: self.secret("DATABASE_URL"),
@@ -214,6 +235,7 @@ impl Reader<'_> {
                     .map(|h| h.to_ascii_lowercase())
                     .collect(),
                 client_request_timeout: self.millis("REQUEST_READ_TIMEOUT_MS", 5_000, 100, 120_000),
+                max_concurrent_turns: self.number("MAX_CONCURRENT_TURNS", 64, 1, 100_000),
             },
             retention: RetentionSettings {
                 session_ttl: self.seconds("SESSION_TTL_SECONDS", 86_400, 1, 31_536_000),
@@ -230,6 +252,14 @@ impl Reader<'_> {
                     1,
                     1_000_000,
                 ),
+                turns_per_address_per_hour: self.number(
+                    "TURNS_PER_ADDRESS_PER_HOUR",
+                    1_000,
+                    1,
+                    100_000_000,
+                ),
+                user_per_minute: self.number("USER_QUOTA_PER_MINUTE", 30, 1, 1_000_000),
+                user_per_day: self.number("USER_QUOTA_PER_DAY", 1_000, 1, 100_000_000),
                 trusted_proxy_header: self.text("TRUSTED_PROXY_HEADER"),
                 address_hash_key: self.secret("ADDRESS_HASH_KEY").unwrap_or_else(random_key),
             },

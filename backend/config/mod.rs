@@ -1,6 +1,7 @@
 //! Typed configuration from the environment, validated strictly and failing closed: loading
 //! never aborts; it yields settings (with safe defaults where a value was bad) plus the list
 //! of every problem, and any problem makes the service not ready.
+mod auth;
 mod env;
 mod load;
 mod names;

@@ -32,6 +32,7 @@ pub struct Settings {
     pub public_base_url: Option<url::Url>,
     pub cors: CorsSettings,
     pub supabase: SupabaseSettings,
+    pub auth: AuthSettings,
     pub database: DatabaseSettings,
     pub provider: ProviderSettings,
     pub limits: LimitSettings,
@@ -62,6 +63,37 @@ pub struct SupabaseSettings {
     pub anon_key: Option<SecretString>,
     /// `SUPABASE_SERVICE_ROLE_KEY`
     pub service_role_key: Option<SecretString>,
+}
+
+/// Whether chat turns carry a verified Supabase user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// No token is read; every turn is anonymous.
+    Off,
+    /// A turn without a token is anonymous; a turn with one must carry a valid one.
+    Optional,
+    /// Every turn needs a valid token.
+    Required,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Off => "off",
+            AuthMode::Optional => "optional",
+            AuthMode::Required => "required",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// `AUTH_MODE`: off (default), optional or required. An unknown value is a problem and
+    /// is treated as required, so a typo never lets a turn through unverified.
+    pub mode: AuthMode,
+    /// `SUPABASE_JWT_SECRET`: the project's legacy shared HS256 secret. Unset: HS256 tokens
+    /// are refused and only the asymmetric keys of the project's JWKS verify tokens.
+    pub jwt_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Clone)]
@@ -117,6 +149,9 @@ pub struct LimitSettings {
     /// `REQUEST_READ_TIMEOUT_MS`: how long a client may take to send its request head and body,
     /// default 5000.
     pub client_request_timeout: Duration,
+    /// `MAX_CONCURRENT_TURNS`: turns this replica lets reach the provider at once, default 64.
+    /// A turn over the cap is aborted at once with category `capacity` (503), never queued.
+    pub max_concurrent_turns: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -137,8 +172,17 @@ pub struct QuotaSettings {
     pub per_minute: u32,
     /// `QUOTA_PER_DAY`: turns per session per day, default 500.
     pub per_day: u32,
-    /// `NEW_SESSIONS_PER_ADDRESS_PER_HOUR`: default 30.
+    /// `NEW_SESSIONS_PER_ADDRESS_PER_HOUR`: default 30, in a window of one hour whatever the
+    /// session TTL.
     pub new_sessions_per_address_per_hour: u32,
+    /// `TURNS_PER_ADDRESS_PER_HOUR`: admitted turns per client address per hour, across all
+    /// of its sessions, default 1000.
+    pub turns_per_address_per_hour: u32,
+    /// `USER_QUOTA_PER_MINUTE`: turns per verified user per minute, across all of the user's
+    /// sessions, default 30.
+    pub user_per_minute: u32,
+    /// `USER_QUOTA_PER_DAY`: turns per verified user per day, default 1000.
+    pub user_per_day: u32,
     /// `TRUSTED_PROXY_HEADER`: header carrying the client address (e.g. `X-Forwarded-For`),
     /// only set when a trusted proxy overwrites it. Unset: the peer address is used.
     pub trusted_proxy_header: Option<String>,

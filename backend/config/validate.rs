@@ -4,7 +4,7 @@ use super::{Environment, Problem, RawEnv, Settings};
 use secrecy::ExposeSecret;
 
 pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    let mut problems = super::auth::validate(settings);
     let mut problem = |name: &str, reason: &str| problems.push(Problem::new(name, reason));
 
     if tracing_subscriber::EnvFilter::try_new(&settings.log_level).is_err() {

@@ -1,7 +1,9 @@
 //! `POST /api/chat`: the strict request contract, then the governed turn, answered as
 //! JSON or, with `Accept: text/event-stream`, streamed (`chat_sse.rs`).
 use super::body::{read_json, BodyLimits};
+use super::client_address::client_address;
 use super::{turn_status, ApiError};
+use crate::auth::{Rejection, VerifiedUser};
 use crate::domain::{RequestId, SessionId};
 use crate::state::AppState;
 use crate::turn::{self, ReplySink, TurnRequest, TurnResult};
@@ -48,21 +50,27 @@ async fn governed_turn(
         max_bytes: state.settings.limits.max_body_bytes,
         read_timeout: state.settings.limits.client_request_timeout,
     };
+    let user = match super::auth::authenticate(&req, &state.auth) {
+        Ok(user) => user,
+        Err(Rejection::InvalidToken) => {
+            let (ended, result) = turn::invalid_token(request_id_of(&req).as_str());
+            turn::record(&state, ended, &result, turn_status(&result).as_u16());
+            return Err(ApiError::InvalidToken);
+        }
+        Err(Rejection::KeysUnavailable) => return Err(ApiError::NotReady),
+    };
     let body: ChatRequest = read_json(&req, payload, &limits).await?;
     if body.message.trim().is_empty() {
         return Err(ApiError::InvalidRequest);
     }
-    let request_id = req
-        .extensions()
-        .get::<RequestId>()
-        .cloned()
-        .unwrap_or_else(RequestId::generate);
+    let request_id = request_id_of(&req);
     let request = TurnRequest {
         request_id: request_id.as_str().to_owned(),
         message: body.message,
         // A malformed id is treated like an unknown one: the turn gets a fresh session.
         session_id: body.session_id.as_deref().and_then(SessionId::parse),
-        client_address: client_address(&req, &state),
+        client_address: client_address(&req, state.settings.quota.trusted_proxy_header.as_deref()),
+        user: user.map(VerifiedUser::into_subject),
     };
     let admitted = match turn::admit(&state, &request).await {
         Ok(admitted) => admitted,
@@ -126,23 +134,9 @@ impl ReplySink for Collect {
     }
 }
 
-/// The client address: from the trusted proxy header when one is configured, else the TCP
-/// peer. The right-most entry is the one the trusted proxy appended; anything left of it
-/// came from the client and could be forged. A request without the header did not come
-/// through the proxy, so its peer address is used.
-fn client_address(req: &HttpRequest, state: &AppState) -> Option<String> {
-    let forwarded = state
-        .settings
-        .quota
-        .trusted_proxy_header
-        .as_ref()
-        .and_then(|header| {
-            req.headers()
-                .get(header.as_str())
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.rsplit(',').next())
-                .map(|v| v.trim().to_owned())
-                .filter(|v| !v.is_empty())
-        });
-    forwarded.or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
+fn request_id_of(req: &HttpRequest) -> RequestId {
+    req.extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_else(RequestId::generate)
 }

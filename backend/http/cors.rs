@@ -10,6 +10,7 @@ pub fn cors(settings: &Settings) -> Cors {
         .allowed_headers([
             header::CONTENT_TYPE,
             header::ACCEPT,
+            header::AUTHORIZATION,
             super::request_context::X_REQUEST_ID,
         ])
         .expose_headers([super::request_context::X_REQUEST_ID])

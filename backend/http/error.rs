@@ -2,7 +2,7 @@
 //! the request-context middleware turns every error status into the same sanitized JSON
 //! body (`{"error": <code>, "request_id": <id>}`), whatever produced it (a handler, the
 //! CORS layer, the router's 404/405, a panic).
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -17,6 +17,9 @@ pub enum ApiError {
     RequestTimeout,
     #[error("unauthorized")]
     Unauthorized,
+    /// A chat turn's bearer token is missing (where required), bad or expired.
+    #[error("invalid token")]
+    InvalidToken,
     #[error("request headers too large")]
     HeadersTooLarge,
     #[error("not found")]
@@ -34,7 +37,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::NotReady => StatusCode::SERVICE_UNAVAILABLE,
@@ -44,8 +47,13 @@ impl ResponseError for ApiError {
 
     /// The request-context middleware adds the request id to this body.
     fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": error_code(self.status_code()) }));
+        let mut builder = HttpResponse::build(self.status_code());
+        if *self == ApiError::InvalidToken {
+            // RFC 6750: the same challenge for every bad token, saying nothing of why.
+            builder.insert_header((header::WWW_AUTHENTICATE, r#"Bearer error="invalid_token""#));
+        }
+        let mut response =
+            builder.json(serde_json::json!({ "error": error_code(self.status_code()) }));
         response.extensions_mut().insert(NeedsRequestId);
         response
     }

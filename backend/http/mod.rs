@@ -1,7 +1,9 @@
 //! The HTTP surface: routes, CORS, request ids, and the one error -> HTTP mapping.
+mod auth;
 mod body;
 mod chat;
 mod chat_sse;
+mod client_address;
 mod cors;
 mod error;
 mod guard;

@@ -70,9 +70,13 @@ fn finish(
         let body = serde_json::json!({ "error": error_code(status), "request_id": id.as_str() });
         let mut sanitized = HttpResponse::build(status).json(body);
         // Keep what the CORS layer decided (it only allows configured origins), so the
-        // frontend can read the error; a foreign origin still gets no allow header.
+        // frontend can read the error; a foreign origin still gets no allow header. Keep
+        // the bearer challenge of a 401 too (it is fixed text, never request data).
         for (name, value) in response.headers() {
-            if name.as_str().starts_with("access-control-") || name == header::VARY {
+            if name.as_str().starts_with("access-control-")
+                || name == header::VARY
+                || name == header::WWW_AUTHENTICATE
+            {
                 sanitized.headers_mut().append(name.clone(), value.clone());
             }
         }

@@ -1,5 +1,5 @@
-//! Client addresses are never stored: only a keyed HMAC-SHA256 of them, so the per-address
-//! new-session limiter works across replicas (same key) without keeping an address.
+//! Client addresses and user ids are never stored: only a keyed HMAC-SHA256 of them, so the
+//! per-address and per-user limits work across replicas (same key) without keeping either.
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -22,6 +22,15 @@ impl AddressHasher {
     pub(crate) fn hash(&self, address: &str) -> String {
         let mut mac = self.keyed.clone();
         mac.update(address.trim().to_ascii_lowercase().as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Lower-case hex of HMAC-SHA256(key, "user\0" + id): the id exactly as given (no case
+    /// folding), in a domain of its own so no user hash can equal an address hash.
+    pub(crate) fn hash_user(&self, user: &str) -> String {
+        let mut mac = self.keyed.clone();
+        mac.update(b"user\0");
+        mac.update(user.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
 }
@@ -60,5 +69,17 @@ mod tests {
             hasher("a").hash("2001:db8::1"),
             hasher("b").hash("2001:db8::1")
         );
+    }
+
+    #[test]
+    fn a_user_hash_is_keyed_exact_and_never_an_address_hash() {
+        let user = "4f1c7c52-0a3e-4b8e-9d7b-1f0c2a9e6d11";
+        let hash = hasher("a").hash_user(user);
+        assert_eq!(hash.len(), 64);
+        assert!(!hash.contains("4f1c7c52"));
+        assert_eq!(hash, hasher("a").hash_user(user));
+        assert_ne!(hash, hasher("b").hash_user(user));
+        assert_ne!(hash, hasher("a").hash_user(&user.to_ascii_uppercase()));
+        assert_ne!(hash, hasher("a").hash(user));
     }
 }

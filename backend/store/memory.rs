@@ -1,5 +1,6 @@
-//! The development store: the same sessions, quotas, new-session limiter and TTLs as
-//! Postgres, held in process memory behind one mutex. Used when there is no DATABASE_URL.
+//! The development store: the same sessions, quotas (per session, per user, per address)
+//! and TTLs as Postgres (`gc_admit` in migrations/0005), held in process memory behind one
+//! mutex. Used when there is no DATABASE_URL.
 use super::address::AddressHasher;
 use super::clock::Clock;
 use super::status::{RequestCount, RowAge, SchemaStatus, StatusReport};
@@ -20,6 +21,9 @@ pub struct MemoryStore {
     per_minute: u32,
     per_day: u32,
     new_sessions_per_hour: u32,
+    turns_per_address_per_hour: u32,
+    user_per_minute: u32,
+    user_per_day: u32,
     hasher: AddressHasher,
     clock: Clock,
 }
@@ -28,6 +32,7 @@ pub struct MemoryStore {
 struct State {
     sessions: HashMap<SessionId, Session>,
     addresses: HashMap<String, Limiter>,
+    users: HashMap<String, UserQuota>,
     requests: VecDeque<StoredRequest>,
     /// Each writer's dropped-row total (one writer per process; kept like Postgres does).
     writer_drops: HashMap<String, u64>,
@@ -38,10 +43,22 @@ struct Session {
     expires_at: DateTime<Utc>,
     minute: Window,
     day: Window,
+    /// Keyed hash of the user who created it; `None`: anonymous.
+    user_hash: Option<String>,
 }
 
+/// An address's hourly window: new sessions and admitted turns in it.
 struct Limiter {
-    window: Window,
+    start: DateTime<Utc>,
+    new_sessions: u32,
+    turns: u32,
+    expires_at: DateTime<Utc>,
+}
+
+struct UserQuota {
+    last_seen_at: DateTime<Utc>,
+    minute: Window,
+    day: Window,
     expires_at: DateTime<Utc>,
 }
 
@@ -62,6 +79,14 @@ struct Window {
 impl Window {
     fn opened(now: DateTime<Utc>, count: u32) -> Window {
         Window { start: now, count }
+    }
+
+    /// The same window with one more event in it.
+    fn counted(self) -> Window {
+        Window {
+            count: self.count.saturating_add(1),
+            ..self
+        }
     }
 
     /// This window as of `now`: itself while it lasts, a fresh empty one after.
@@ -100,6 +125,9 @@ impl MemoryStore {
             per_minute: quota.per_minute,
             per_day: quota.per_day,
             new_sessions_per_hour: quota.new_sessions_per_address_per_hour,
+            turns_per_address_per_hour: quota.turns_per_address_per_hour,
+            user_per_minute: quota.user_per_minute,
+            user_per_day: quota.user_per_day,
             hasher: AddressHasher::new(&quota.address_hash_key),
             clock,
         }
@@ -113,83 +141,147 @@ impl MemoryStore {
         }
     }
 
+    /// The same decision as `gc_admit`: the session (continued only for the identity that
+    /// created it), its quotas, the user's quotas, the address's hourly window; nothing is
+    /// counted unless every check passes.
     pub(crate) fn admit(&self, request: AdmissionRequest) -> Admission {
         let now = self.clock.now();
+        let address = request
+            .client_address
+            .as_deref()
+            .map(|address| self.hasher.hash(address));
+        let user = request
+            .user
+            .as_deref()
+            .map(|user| self.hasher.hash_user(user));
         let mut state = self.state.lock();
-        if let Some(id) = request.session_id {
-            if let Some(session) = state.sessions.get_mut(&id).filter(|s| s.expires_at > now) {
+        let state = &mut *state;
+
+        // 1. The session, and 2. its quotas.
+        let continued = request.session_id.filter(|id| {
+            state
+                .sessions
+                .get(id)
+                .is_some_and(|s| s.expires_at > now && s.user_hash == user)
+        });
+        let session_windows = match &continued {
+            Some(id) => {
+                let session = &state.sessions[id];
                 let minute = session.minute.at(now, TimeDelta::minutes(1));
                 let day = session.day.at(now, TimeDelta::days(1));
                 if minute.count >= self.per_minute || day.count >= self.per_day {
                     return Admission::OverQuota {
-                        session_id: Some(id),
+                        session_id: continued,
                     };
                 }
-                session.minute = Window {
-                    count: minute.count + 1,
-                    ..minute
-                };
-                session.day = Window {
-                    count: day.count + 1,
-                    ..day
-                };
-                session.expires_at = after(now, self.session_ttl);
-                return Admission::Admitted {
-                    session_id: id,
-                    new_session: false,
-                };
+                Some((minute, day))
             }
-        }
-        let hash = request
-            .client_address
-            .as_deref()
-            .map(|address| self.hasher.hash(address));
-        if let Some(hash) = hash {
-            if !self.count_new_session(&mut state, hash, now) {
-                return Admission::OverQuota { session_id: None };
+            None if self.per_minute < 1 || self.per_day < 1 => {
+                return Admission::OverQuota { session_id: None }
             }
-        }
-        let session_id = SessionId::generate();
-        let admitted = self.per_minute > 0 && self.per_day > 0;
-        let turns = u32::from(admitted);
-        let session = Session {
-            created_at: now,
-            expires_at: after(now, self.session_ttl),
-            minute: Window::opened(now, turns),
-            day: Window::opened(now, turns),
+            None => None,
         };
-        state.sessions.insert(session_id.clone(), session);
-        if admitted {
-            Admission::Admitted {
-                session_id,
-                new_session: true,
+        let refused = Admission::OverQuota {
+            session_id: continued.clone(),
+        };
+
+        // 3. The user's quotas across sessions.
+        let user_windows = match &user {
+            Some(hash) => {
+                let (minute, day) = match state.users.get(hash).filter(|u| u.expires_at > now) {
+                    Some(quota) => (
+                        quota.minute.at(now, TimeDelta::minutes(1)),
+                        quota.day.at(now, TimeDelta::days(1)),
+                    ),
+                    None => (Window::opened(now, 0), Window::opened(now, 0)),
+                };
+                if minute.count >= self.user_per_minute || day.count >= self.user_per_day {
+                    return refused;
+                }
+                Some((minute, day))
             }
-        } else {
-            Admission::OverQuota {
-                session_id: Some(session_id),
+            None => None,
+        };
+
+        // 4. The address's hourly window, checked and counted together.
+        if let Some(hash) = address {
+            if !self.count_address_turn(state, hash, continued.is_none(), now) {
+                return refused;
             }
+        }
+
+        // Every check passed: count the turn.
+        let new_session = continued.is_none();
+        let session_id = match (continued, session_windows) {
+            (Some(id), Some((minute, day))) => {
+                if let Some(session) = state.sessions.get_mut(&id) {
+                    session.minute = minute.counted();
+                    session.day = day.counted();
+                    session.expires_at = after(now, self.session_ttl);
+                }
+                id
+            }
+            _ => {
+                let id = SessionId::generate();
+                let session = Session {
+                    created_at: now,
+                    expires_at: after(now, self.session_ttl),
+                    minute: Window::opened(now, 1),
+                    day: Window::opened(now, 1),
+                    user_hash: user.clone(),
+                };
+                state.sessions.insert(id.clone(), session);
+                id
+            }
+        };
+        if let (Some(hash), Some((minute, day))) = (user, user_windows) {
+            state.users.insert(
+                hash,
+                UserQuota {
+                    last_seen_at: now,
+                    minute: minute.counted(),
+                    day: day.counted(),
+                    expires_at: after(now, TimeDelta::days(1)),
+                },
+            );
+        }
+        Admission::Admitted {
+            session_id,
+            new_session,
         }
     }
 
-    /// Count one new session against the address's hourly window; false when over it.
-    fn count_new_session(&self, state: &mut State, hash: String, now: DateTime<Utc>) -> bool {
+    /// Count one admitted turn (and a new session when `new_session`) in the address's
+    /// hourly window; false, counting nothing, when either is over its limit.
+    fn count_address_turn(
+        &self,
+        state: &mut State,
+        hash: String,
+        new_session: bool,
+        now: DateTime<Utc>,
+    ) -> bool {
         let limiter = state.addresses.entry(hash).or_insert(Limiter {
-            window: Window::opened(now, 0),
+            start: now,
+            new_sessions: 0,
+            turns: 0,
             expires_at: now,
         });
-        let window = if limiter.expires_at > now {
-            limiter.window.at(now, TimeDelta::hours(1))
-        } else {
-            Window::opened(now, 0)
-        };
-        if window.count >= self.new_sessions_per_hour {
+        if now - limiter.start >= TimeDelta::hours(1) {
+            *limiter = Limiter {
+                start: now,
+                new_sessions: 0,
+                turns: 0,
+                expires_at: now,
+            };
+        }
+        if limiter.turns >= self.turns_per_address_per_hour
+            || (new_session && limiter.new_sessions >= self.new_sessions_per_hour)
+        {
             return false;
         }
-        limiter.window = Window {
-            count: window.count + 1,
-            ..window
-        };
-        limiter.expires_at = after(now, self.session_ttl);
+        limiter.turns += 1;
+        limiter.new_sessions += u32::from(new_session);
+        limiter.expires_at = after(limiter.start, TimeDelta::hours(1));
         true
     }
 
@@ -221,6 +313,7 @@ impl MemoryStore {
             state.sessions.len(),
             state.requests.len(),
             state.addresses.len(),
+            state.users.len(),
         );
         state
             .sessions
@@ -229,10 +322,12 @@ impl MemoryStore {
         state
             .addresses
             .retain(|_, limiter| limiter.expires_at >= now);
+        state.users.retain(|_, user| user.expires_at >= now);
         ReapReport {
             sessions: (before.0 - state.sessions.len()) as u64,
             requests: (before.1 - state.requests.len()) as u64,
             address_limits: (before.2 - state.addresses.len()) as u64,
+            users: (before.3 - state.users.len()) as u64,
             writer_drops: 0,
             lock_busy: false,
         }
@@ -258,6 +353,11 @@ impl MemoryStore {
                 .sessions
                 .values()
                 .filter(|s| s.expires_at > now)
+                .count() as u64,
+            users_last_24h: state
+                .users
+                .values()
+                .filter(|user| user.last_seen_at > day_ago)
                 .count() as u64,
             requests_last_24h: counts
                 .into_iter()

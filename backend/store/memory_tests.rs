@@ -25,6 +25,9 @@ impl Fixture {
             per_minute,
             per_day,
             new_sessions_per_address_per_hour: new_sessions_per_hour,
+            turns_per_address_per_hour: 1_000,
+            user_per_minute: 1_000,
+            user_per_day: 10_000,
             trusted_proxy_header: None,
             address_hash_key: SecretString::from("test-key".to_owned()),
         };
@@ -43,6 +46,7 @@ impl Fixture {
         self.store.admit(AdmissionRequest {
             session_id: session_id.cloned(),
             client_address: address.map(str::to_owned),
+            user: None,
         })
     }
 
@@ -207,10 +211,12 @@ fn expired_sessions_requests_and_limiter_rows_are_reaped() {
     let first = fixture.store.reap_once();
     assert_eq!(
         (first.sessions, first.requests, first.address_limits),
-        (1, 0, 1)
+        (1, 0, 0),
+        "the address's window lasts an hour, longer than the session"
     );
     fixture.advance(TimeDelta::seconds(3600));
-    assert_eq!(fixture.store.reap_once().requests, 1);
+    let second = fixture.store.reap_once();
+    assert_eq!((second.requests, second.address_limits), (1, 1));
 }
 
 #[test]

@@ -32,6 +32,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0003_categories_and_first_byte",
         sql: include_str!("../../migrations/0003_categories_and_first_byte.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_users_and_address_turns",
+        sql: include_str!("../../migrations/0004_users_and_address_turns.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "0005_admission_function",
+        sql: include_str!("../../migrations/0005_admission_function.sql"),
+    },
 ];
 
 /// `pg_advisory_xact_lock` key held while migrating ("gc-migr").

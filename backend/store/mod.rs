@@ -57,8 +57,13 @@ pub struct RequestRecord {
 pub struct AdmissionRequest {
     /// The id the client sent, if it parsed.
     pub session_id: Option<SessionId>,
-    /// The client address (peer, or from the trusted proxy header). Stored only as a keyed hash.
+    /// The client address (peer, or from the trusted proxy header), already canonical
+    /// (IPv4-mapped IPv6 folded to IPv4, IPv6 bucketed by /64). Stored only as a keyed hash.
     pub client_address: Option<String>,
+    /// The verified user (Supabase `sub`), when the turn carries a valid token. Stored only
+    /// as a keyed hash. A session continues only for the identity that created it: the same
+    /// user, or anonymous for an anonymous session; any other turn gets a session of its own.
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +89,8 @@ impl SchemaState {
 }
 
 /// The store behind the service: one of two backends, dispatched by `match` (no `dyn`).
+/// One per process, behind an `Arc`: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Store {
     Memory(MemoryStore),
     Postgres(PgStore),
@@ -124,7 +131,8 @@ impl Store {
         }
     }
 
-    /// Find or create the session and count this turn against its quotas, atomically.
+    /// Find or create the session and count this turn against the session's, the user's and
+    /// the address's quotas, atomically: a refused turn counts against none of them.
     pub async fn admit(&self, request: AdmissionRequest) -> Result<Admission, StoreError> {
         match self {
             Store::Memory(store) => Ok(store.admit(request)),

@@ -17,23 +17,25 @@ pub struct ReapReport {
     pub requests: u64,
     pub address_limits: u64,
     pub writer_drops: u64,
+    pub users: u64,
     /// Another replica held the reaper lock, so this round stopped early.
     pub lock_busy: bool,
 }
 
 impl ReapReport {
     pub fn total(&self) -> u64 {
-        self.sessions + self.requests + self.address_limits + self.writer_drops
+        self.sessions + self.requests + self.address_limits + self.writer_drops + self.users
     }
 
     /// Add to the counter of table `index` (0 sessions, 1 requests, 2 address limits,
-    /// 3 writer drops).
+    /// 3 writer drops, 4 users).
     pub(crate) fn add(&mut self, index: usize, deleted: u64) {
         match index {
             0 => self.sessions += deleted,
             1 => self.requests += deleted,
             2 => self.address_limits += deleted,
-            _ => self.writer_drops += deleted,
+            3 => self.writer_drops += deleted,
+            _ => self.users += deleted,
         }
     }
 }
@@ -124,6 +126,7 @@ async fn run(
                         sessions = report.sessions,
                         requests = report.requests,
                         address_limits = report.address_limits,
+                        users = report.users,
                         "reaped expired rows"
                     );
                 }

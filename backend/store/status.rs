@@ -11,6 +11,9 @@ pub struct StatusReport {
     pub schema: SchemaStatus,
     /// Sessions that have not expired.
     pub sessions_active: u64,
+    /// Distinct verified users who took a turn in the last 24 hours (a count; users are
+    /// stored only as keyed hashes).
+    pub users_last_24h: u64,
     /// Requests finished in the last 24 hours, by outcome and category.
     pub requests_last_24h: Vec<RequestCount>,
     pub sessions_age: RowAge,
@@ -119,6 +122,7 @@ impl fmt::Display for StatusReport {
             self.schema.current, self.schema.expected
         )?;
         writeln!(f, "sessions active:  {}", self.sessions_active)?;
+        writeln!(f, "users in the last 24 h: {}", self.users_last_24h)?;
         writeln!(f, "sessions:         {}", self.sessions_age)?;
         writeln!(f, "requests:         {}", self.requests_age)?;
         writeln!(f, "requests in the last 24 h: {}", self.requests_total())?;
@@ -155,6 +159,7 @@ mod tests {
                 is_current: true,
             },
             sessions_active: 3,
+            users_last_24h: 2,
             requests_last_24h: vec![RequestCount::new("refused", Some("quota"), 2)],
             sessions_age: RowAge {
                 oldest_seconds: Some(65.0),
@@ -179,8 +184,10 @@ mod tests {
         );
         assert!(text.contains("refused   quota"), "{text}");
         assert!(text.contains("writer dropped:   4 rows"), "{text}");
+        assert!(text.contains("users in the last 24 h: 2"), "{text}");
         let json = serde_json::to_value(&report).expect("status serializes");
         assert_eq!(json["schema"]["current"], 1);
         assert_eq!(json["requests_last_24h"][0]["category"], "quota");
+        assert_eq!(json["users_last_24h"], 2);
     }
 }

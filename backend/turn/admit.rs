@@ -4,6 +4,7 @@ use super::{count_chars, Turn, TurnRequest, TurnResult};
 use crate::domain::{Category, SessionId};
 use crate::governor::{GovernedInput, InputRejection, Refusal};
 use crate::state::AppState;
+use crate::capacity::TurnPermit;
 use crate::store::{Admission, AdmissionRequest};
 
 /// An admitted turn: its session, and its governed input or the refusal to stream.
@@ -11,6 +12,19 @@ pub struct Admitted {
     pub turn: Turn,
     pub session_id: SessionId,
     pub(super) input: Result<GovernedInput, Refusal>,
+    /// The turn's slot under `MAX_CONCURRENT_TURNS`, held until its reply ends.
+    pub(super) permit: TurnPermit,
+}
+
+/// A turn refused before it began because its bearer token was missing (where required),
+/// bad or expired: recorded like any other refusal; nothing reaches the provider.
+pub fn invalid_token(request_id: &str) -> (Turn, TurnResult) {
+    let result = TurnResult::Refused {
+        session_id: None,
+        category: Category::AuthInvalidToken,
+        reply: "",
+    };
+    (Turn::new(request_id.to_owned()), result)
 }
 
 /// Admits the turn, or ends it before any reply: `Invalid` (nothing left of the message),
@@ -32,9 +46,14 @@ pub async fn admit(
         Err(InputRejection::Refused(refusal)) => Err(refusal),
         Ok(input) => Ok(input),
     };
+    // Claimed before admission, so a turn over capacity spends no quota.
+    let Some(permit) = state.capacity.try_claim() else {
+        return Err((turn, aborted(Category::Capacity)));
+    };
     let admission = AdmissionRequest {
         session_id: request.session_id.clone(),
         client_address: request.client_address.clone(),
+        user: request.user.clone(),
     };
     let query_timeout = state.settings.database.query_timeout;
     let session_id = match tokio::time::timeout(query_timeout, state.store.admit(admission)).await {
@@ -56,6 +75,7 @@ pub async fn admit(
         turn,
         session_id,
         input,
+        permit,
     })
 }
 

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use std::time::{Duration, Instant};
 
-pub use admit::{admit, Admitted};
+pub use admit::{admit, invalid_token, Admitted};
 pub use record::record;
 pub use reply::reply;
 
@@ -21,6 +21,9 @@ pub struct TurnRequest {
     pub message: String,
     pub session_id: Option<SessionId>,
     pub client_address: Option<String>,
+    /// The verified Supabase user id (`sub`), when the turn carried a valid token. The store
+    /// keeps only a keyed hash of it; never log it.
+    pub user: Option<String>,
 }
 
 /// How the turn ended. `Invalid` is not a turn at all (nothing was admitted).

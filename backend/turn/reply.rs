@@ -19,6 +19,7 @@ pub async fn reply(
         mut turn,
         session_id,
         input,
+        permit: _permit,
     } = admitted;
     turn.measures.streamed = sink.live();
     let input = match input {

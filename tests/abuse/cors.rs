@@ -185,7 +185,8 @@ async fn credentials_are_never_allowed_even_for_the_configured_origin() {
             .header("access-control-allow-headers")
             .unwrap_or_default()
             .to_ascii_lowercase();
-        for forbidden in ["authorization", "cookie", "x-api-key", "*"] {
+        // `authorization` is allowed (the Supabase access token); credentials never are.
+        for forbidden in ["cookie", "x-api-key", "*"] {
             if allowed_headers.split(',').any(|h| h.trim() == forbidden) {
                 problems.push(format!(
                     "{request_headers}: preflight allows the {forbidden} header"

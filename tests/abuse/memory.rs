@@ -27,6 +27,7 @@ impl Server {
                 ("QUOTA_PER_MINUTE", "1000000"),
                 ("QUOTA_PER_DAY", "1000000"),
                 ("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1000000"),
+                ("TURNS_PER_ADDRESS_PER_HOUR", "100000000"),
                 ("REQUEST_READ_TIMEOUT_MS", "1000"),
             ])
             .stdout(Stdio::piped())

@@ -19,6 +19,7 @@ pub fn abuse_app() -> TestAppBuilder {
         .env("QUOTA_PER_MINUTE", "1000000")
         .env("QUOTA_PER_DAY", "1000000")
         .env("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1000000")
+        .env("TURNS_PER_ADDRESS_PER_HOUR", "100000000")
         .env(
             "REQUEST_READ_TIMEOUT_MS",
             &READ_TIMEOUT.as_millis().to_string(),

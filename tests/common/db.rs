@@ -148,6 +148,9 @@ impl TestSettings {
                 per_minute: 20,
                 per_day: 500,
                 new_sessions_per_address_per_hour: 30,
+                turns_per_address_per_hour: 1_000,
+                user_per_minute: 30,
+                user_per_day: 1_000,
                 trusted_proxy_header: None,
                 address_hash_key: SecretString::from("test-address-hash-key".to_owned()),
             },
@@ -176,6 +179,19 @@ impl TestSettings {
         self
     }
 
+    /// Per-address turns per hour and per-user quotas per minute and per day.
+    pub fn with_turn_limits(
+        mut self,
+        turns_per_address_per_hour: u32,
+        user_per_minute: u32,
+        user_per_day: u32,
+    ) -> TestSettings {
+        self.quota.turns_per_address_per_hour = turns_per_address_per_hour;
+        self.quota.user_per_minute = user_per_minute;
+        self.quota.user_per_day = user_per_day;
+        self
+    }
+
     pub fn with_ttl(mut self, session_ttl: Duration, request_ttl: Duration) -> TestSettings {
         self.retention.session_ttl = session_ttl;
         self.retention.request_ttl = request_ttl;
@@ -187,6 +203,11 @@ impl TestSettings {
         let store = PgStore::connect(&self.database, &self.retention, &self.quota)
             .expect("a valid test database URL");
         Store::Postgres(store)
+    }
+
+    /// The in-memory store for the same settings: the behaviour both stores promise.
+    pub fn memory_store(&self) -> Store {
+        Store::memory(&self.retention, &self.quota)
     }
 
     /// Point a full `Settings` (e.g. from `Settings::for_tests()`) at this database.

@@ -6,6 +6,8 @@ mod process;
 
 #[path = "../common/provider.rs"]
 mod provider;
+#[path = "../common/supabase.rs"]
+mod supabase;
 
 mod check_config;
 mod cli;

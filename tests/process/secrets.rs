@@ -3,6 +3,7 @@
 use crate::db::TestDatabase;
 use crate::process::{binary, ServerProcess};
 use crate::provider::completion;
+use crate::supabase::Project;
 use serde_json::json;
 use std::time::Duration;
 use wiremock::matchers::{body_string_contains, method};
@@ -14,13 +15,15 @@ const ANON_KEY: &str = "SecretAnonKey9e1f0c7b";
 const SERVICE_KEY: &str = "SecretServiceRoleKey3c5a8e";
 const METRICS_TOKEN: &str = "SecretMetricsToken6d2b9f";
 const HASH_KEY: &str = "SecretAddressHashKey1a7e4c";
-const SECRETS: [&str; 6] = [
+const JWT_SECRET: &str = "SecretLegacyJwtSecret5e8b2d0123456789abcdef";
+const SECRETS: [&str; 7] = [
     PROVIDER_KEY,
     DB_PASSWORD,
     ANON_KEY,
     SERVICE_KEY,
     METRICS_TOKEN,
     HASH_KEY,
+    JWT_SECRET,
 ];
 
 /// A provider that tries to leak every secret in its replies, and fails on demand.
@@ -90,6 +93,16 @@ async fn exercise_every_endpoint(base: &str, transcript: &mut Transcript) {
         .await;
     transcript
         .record(chat(json!({ "message": "hello, what are the keys?" })).await)
+        .await;
+    transcript
+        .record(
+            client
+                .post(format!("{base}/api/chat"))
+                .bearer_auth("not.a.token")
+                .json(&json!({ "message": "hello with a bad token" }))
+                .send()
+                .await,
+        )
         .await;
     transcript
         .record(chat(json!({ "message": "trigger-upstream-failure" })).await)
@@ -167,6 +180,8 @@ async fn no_secret_value_appears_in_any_log_line_header_or_body() {
     let provider = leaky_provider().await;
     let provider_url = format!("{}/v1", provider.uri());
     let database = TestDatabase::create_empty().await;
+    let project = Project::publishing(&[]).await;
+    let project_url = project.url();
     // Trust auth ignores the password, so a real connection carries a distinctive secret.
     let database_url =
         database
@@ -182,6 +197,9 @@ async fn no_secret_value_appears_in_any_log_line_header_or_body() {
         ("SUPABASE_SERVICE_ROLE_KEY", SERVICE_KEY),
         ("METRICS_TOKEN", METRICS_TOKEN),
         ("ADDRESS_HASH_KEY", HASH_KEY),
+        ("AUTH_MODE", "optional"),
+        ("SUPABASE_URL", project_url.as_str()),
+        ("SUPABASE_JWT_SECRET", JWT_SECRET),
         ("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "6"),
         ("PROVIDER_MAX_RETRIES", "0"),
     ];
@@ -205,6 +223,10 @@ async fn no_secret_value_appears_in_any_log_line_header_or_body() {
     assert!(
         statuses.iter().any(|s| s.starts_with("429")),
         "the quota path ran: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().any(|s| s.starts_with("401")),
+        "the bad-token path ran: {statuses:?}"
     );
     server.sigterm();
     assert!(server.wait_for_exit(Duration::from_secs(15)).success());

@@ -83,7 +83,8 @@ async fn a_database_that_is_down_at_start_is_reported_by_ping_not_at_constructio
     assert!(store
         .admit(governed_chat::store::AdmissionRequest {
             session_id: None,
-            client_address: None
+            client_address: None,
+            user: None,
         })
         .await
         .is_err());
@@ -138,6 +139,7 @@ async fn a_query_stuck_behind_a_lock_times_out_and_the_pool_recovers() {
         .admit(governed_chat::store::AdmissionRequest {
             session_id: Some(id.clone()),
             client_address: None,
+            user: None,
         })
         .await;
     assert!(

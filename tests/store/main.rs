@@ -10,6 +10,7 @@ mod admission;
 mod connection;
 mod migrations;
 mod proxy;
+mod quotas;
 mod reaper;
 mod schema;
 mod status;

@@ -115,7 +115,7 @@ async fn two_migrations_started_at_the_same_moment_leave_one_correct_schema() {
     .await;
     assert_eq!(
         tables,
-        "address_limits,requests,schema_migrations,sessions,writer_drops"
+        "address_limits,requests,schema_migrations,sessions,users,writer_drops"
     );
 }
 

@@ -1,6 +1,6 @@
 //! The reaper: expired rows go, in batches, and only one replica deletes at a time.
 use crate::db::TestDatabase;
-use crate::support::{accepted_rows, admit, count, eventually, new_session, scalar};
+use crate::support::{accepted_rows, admit, admit_as, count, eventually, new_session, scalar};
 use governed_chat::store::{Reaper, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,8 @@ async fn expire_everything(client: &tokio_postgres::Client) {
         .batch_execute(
             "UPDATE sessions SET expires_at = now() - interval '1 second';
              UPDATE requests SET expires_at = now() - interval '1 second';
-             UPDATE address_limits SET expires_at = now() - interval '1 second';",
+             UPDATE address_limits SET expires_at = now() - interval '1 second';
+             UPDATE users SET expires_at = now() - interval '1 second';",
         )
         .await
         .expect("expiring every row");
@@ -42,19 +43,21 @@ async fn rows_past_a_one_second_ttl_disappear_within_a_few_reaper_intervals() {
         "nothing is reaped before it expires"
     );
     let gone = eventually(Duration::from_secs(5), || async {
-        count(&client, "sessions").await
-            + count(&client, "requests").await
-            + count(&client, "address_limits").await
-            == 0
+        count(&client, "sessions").await + count(&client, "requests").await == 0
     })
     .await;
     assert!(gone, "expired rows are still there");
     assert!(
-        eventually(Duration::from_secs(1), || async { reaper.deleted() == 15 }).await,
+        eventually(Duration::from_secs(1), || async { reaper.deleted() == 14 }).await,
         "deleted {}",
         reaper.deleted()
     );
     reaper.stop().await;
+    assert_eq!(
+        count(&client, "address_limits").await,
+        1,
+        "the address's window lasts an hour whatever the session TTL"
+    );
 }
 
 #[tokio::test]
@@ -62,6 +65,7 @@ async fn a_reaper_deletes_nothing_while_another_replica_holds_the_reaper_lock() 
     let db = TestDatabase::create().await;
     let store = db.settings().store();
     new_session(&store).await;
+    admit_as(&store, Some("a-user"), None, Some("198.51.100.21")).await;
     let client = db.client().await;
     expire_everything(&client).await;
     // Another replica mid-batch: its transaction holds the lock.
@@ -80,7 +84,13 @@ async fn a_reaper_deletes_nothing_while_another_replica_holds_the_reaper_lock() 
         .expect("releasing the lock");
     let report = store.reap_once().await.expect("reap");
     assert!(!report.lock_busy);
-    assert_eq!(report.sessions, 1);
+    assert_eq!(
+        (report.sessions, report.address_limits, report.users),
+        (2, 1, 1)
+    );
+    for table in ["sessions", "address_limits", "users"] {
+        assert_eq!(count(&client, table).await, 0, "{table} is reaped");
+    }
 }
 
 /// Test-only instrumentation: every deleted `requests` row logs its transaction and the

@@ -1,7 +1,7 @@
 //! The schema itself: nothing can hold text beyond ids and categories, every row expires,
 //! and Supabase's client roles read nothing.
 use crate::db::TestDatabase;
-use crate::support::{admit, count, record, scalar};
+use crate::support::{admit_as, count, record, scalar};
 use governed_chat::domain::{Category, Outcome};
 use tokio_postgres::SimpleQueryMessage;
 
@@ -74,8 +74,8 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
         );
     }
     assert_eq!(
-        text_columns, 8,
-        "ids, hashes, checksum, outcome and category: {columns:?}"
+        text_columns, 10,
+        "ids, hashes (address, user, session owner), checksum, outcome and category: {columns:?}"
     );
     let category = &columns
         .iter()
@@ -108,7 +108,13 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
 async fn every_data_table_has_an_indexed_expires_at() {
     let db = TestDatabase::create().await;
     let client = db.client().await;
-    for table in ["sessions", "requests", "address_limits", "writer_drops"] {
+    for table in [
+        "sessions",
+        "requests",
+        "address_limits",
+        "writer_drops",
+        "users",
+    ] {
         let sql = format!(
             "SELECT count(*) FROM pg_indexes WHERE tablename = '{table}' AND indexdef LIKE '%(expires_at)'"
         );
@@ -164,7 +170,13 @@ async fn row_level_security_shows_anon_and_authenticated_nothing() {
         .migrate()
         .await
         .expect("migrating after the roles exist");
-    admit(&store, None, Some("192.0.2.10")).await;
+    admit_as(
+        &store,
+        Some("8d0f5c2e-3b1a-4c7d-9e6f-0a1b2c3d4e5f"),
+        None,
+        Some("192.0.2.10"),
+    )
+    .await;
     store
         .insert_requests(&[record(Outcome::Accepted, None)])
         .await
@@ -178,6 +190,7 @@ async fn row_level_security_shows_anon_and_authenticated_nothing() {
         "requests",
         "address_limits",
         "writer_drops",
+        "users",
         "schema_migrations",
     ];
     for table in tables {

@@ -1,6 +1,6 @@
 //! The operator's status report from a real database.
 use crate::db::TestDatabase;
-use crate::support::{new_session, record, record_at};
+use crate::support::{admit_as, new_session, record, record_at};
 use governed_chat::domain::{Category, Outcome};
 use governed_chat::store::RequestCount;
 
@@ -10,6 +10,17 @@ async fn status_counts_active_sessions_and_the_last_day_of_requests_by_outcome_a
     let store = db.settings().store();
     new_session(&store).await;
     new_session(&store).await;
+    for user in ["user-a", "user-b", "user-a"] {
+        admit_as(&store, Some(user), None, None).await;
+    }
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "INSERT INTO users (user_hash, last_seen_at, expires_at)
+             VALUES (repeat('c', 64), now() - interval '25 hours', now() + interval '1 hour')",
+        )
+        .await
+        .expect("a user last seen yesterday");
     let old = chrono::Utc::now() - chrono::TimeDelta::days(2);
     let rows = vec![
         record(Outcome::Accepted, None),
@@ -22,7 +33,11 @@ async fn status_counts_active_sessions_and_the_last_day_of_requests_by_outcome_a
     let status = store.status().await.expect("status").with_writer_dropped(0);
     assert_eq!(status.backend, "postgres");
     assert!(status.schema.is_current);
-    assert_eq!(status.sessions_active, 2);
+    assert_eq!(status.sessions_active, 5);
+    assert_eq!(
+        status.users_last_24h, 2,
+        "distinct users seen in the last 24 hours"
+    );
     assert_eq!(
         status.requests_last_24h,
         vec![
@@ -45,7 +60,9 @@ async fn status_counts_active_sessions_and_the_last_day_of_requests_by_outcome_a
     assert_eq!(status.sessions_age.expired_waiting, 0);
     let text = status.to_string();
     assert!(
-        text.contains("storage:          postgres") && text.contains("refused   quota"),
+        text.contains("storage:          postgres")
+            && text.contains("refused   quota")
+            && text.contains("users in the last 24 h: 2"),
         "{text}"
     );
 }

@@ -44,10 +44,21 @@ pub async fn admit(
     session_id: Option<&SessionId>,
     address: Option<&str>,
 ) -> Admission {
+    admit_as(store, None, session_id, address).await
+}
+
+/// A turn of `user` (a verified Supabase `sub`; `None`: anonymous).
+pub async fn admit_as(
+    store: &Store,
+    user: Option<&str>,
+    session_id: Option<&SessionId>,
+    address: Option<&str>,
+) -> Admission {
     store
         .admit(AdmissionRequest {
             session_id: session_id.cloned(),
             client_address: address.map(str::to_owned),
+            user: user.map(str::to_owned),
         })
         .await
         .expect("admission answers")

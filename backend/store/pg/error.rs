@@ -6,7 +6,13 @@ use tokio_postgres::error::SqlState;
 
 pub(crate) fn from_pg(err: tokio_postgres::Error) -> StoreError {
     match err.as_db_error() {
-        Some(db) if *db.code() == SqlState::QUERY_CANCELED => StoreError::Timeout,
+        // Cancelled by a timeout, or a row lock not granted within `lock_timeout`.
+        Some(db)
+            if *db.code() == SqlState::QUERY_CANCELED
+                || *db.code() == SqlState::LOCK_NOT_AVAILABLE =>
+        {
+            StoreError::Timeout
+        }
         Some(db) => StoreError::Unavailable(format!("{} ({})", db.message(), db.code().code())),
         // Connection-level errors: "error connecting to server: Connection refused" and the
         // like. tokio-postgres does not put the host, user or password in these.

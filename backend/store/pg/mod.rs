@@ -1,11 +1,11 @@
 //! The Postgres store: a deadpool pool sized by config, every operation one short transaction
-//! with `SET LOCAL statement_timeout` and an outer `tokio::time::timeout`. Only unnamed
+//! with `SET LOCAL statement_timeout` (admission: one function call with a `lock_timeout`)
+//! and an outer `tokio::time::timeout`. Only unnamed
 //! statements (`query_typed` / `execute_typed`) and simple queries are used, never named
 //! prepared statements, so a transaction-mode pooler (pgbouncer, Supavisor) is safe.
 mod admit;
 mod connect;
 mod error;
-mod pipeline;
 mod reap;
 mod requests;
 mod status;
@@ -26,8 +26,6 @@ const MIGRATION_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct PgStore {
     pool: Pool,
     query_timeout: Duration,
-    /// `BEGIN` with this store's local settings, built once for the hot path.
-    begin_hot: String,
     session_ttl: Duration,
     request_ttl: Duration,
     reaper_batch_size: i64,
@@ -40,6 +38,9 @@ struct Quotas {
     per_minute: u32,
     per_day: u32,
     new_sessions_per_hour: u32,
+    turns_per_address_per_hour: u32,
+    user_per_minute: u32,
+    user_per_day: u32,
 }
 
 impl PgStore {
@@ -56,7 +57,6 @@ impl PgStore {
         Ok(PgStore {
             pool,
             query_timeout: database.query_timeout,
-            begin_hot: pipeline::begin(database.query_timeout),
             session_ttl: retention.session_ttl,
             request_ttl: retention.request_ttl,
             reaper_batch_size: retention.reaper_batch_size.max(1),
@@ -64,6 +64,9 @@ impl PgStore {
                 per_minute: quota.per_minute,
                 per_day: quota.per_day,
                 new_sessions_per_hour: quota.new_sessions_per_address_per_hour,
+                turns_per_address_per_hour: quota.turns_per_address_per_hour,
+                user_per_minute: quota.user_per_minute,
+                user_per_day: quota.user_per_day,
             },
             hasher: AddressHasher::new(&quota.address_hash_key),
         })

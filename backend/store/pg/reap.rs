@@ -12,7 +12,13 @@ pub(crate) const REAPER_LOCK_KEY: i64 = 0x0067_632d_7265_6170;
 const MAX_BATCHES_PER_TABLE: usize = 1_000;
 
 /// Tables with `expires_at`, in the order of [`ReapReport::add`]'s index.
-const TABLES: [&str; 4] = ["sessions", "requests", "address_limits", "writer_drops"];
+const TABLES: [&str; 5] = [
+    "sessions",
+    "requests",
+    "address_limits",
+    "writer_drops",
+    "users",
+];
 
 fn delete_batch(table: &str) -> String {
     // `FOR UPDATE SKIP LOCKED`: never wait on a row an admission is updating right now.

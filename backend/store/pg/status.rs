@@ -22,6 +22,9 @@ const REQUESTS_AGE: &str = "
            count(*) FILTER (WHERE expires_at < now())
     FROM requests";
 
+const USERS_LAST_24H: &str =
+    "SELECT count(*) FROM users WHERE last_seen_at > now() - interval '24 hours'";
+
 const WRITER_DROPPED: &str =
     "SELECT coalesce(sum(dropped), 0)::int8 FROM writer_drops WHERE expires_at > now()";
 
@@ -59,10 +62,12 @@ impl PgStore {
                 let (sessions_active, sessions_age) = age(tx, SESSIONS_AGE, session_ttl).await?;
                 let (_, requests_age) = age(tx, REQUESTS_AGE, request_ttl).await?;
                 let dropped: i64 = tx.query_typed_one(WRITER_DROPPED, &[]).await?.try_get(0)?;
+                let users: i64 = tx.query_typed_one(USERS_LAST_24H, &[]).await?.try_get(0)?;
                 Ok(StatusReport {
                     backend: "postgres",
                     schema: SchemaStatus::from(schema),
                     sessions_active,
+                    users_last_24h: users.max(0) as u64,
                     requests_last_24h,
                     sessions_age,
                     requests_age,

@@ -1,0 +1,187 @@
+-- governed-chat 0005: admission as one call of a server-side function, `gc_admit`.
+--
+-- One statement per turn, in its own (implicit) transaction: it works the same directly,
+-- through a session-mode pooler and through a transaction-mode pooler (pgbouncer, Supabase's
+-- pooler), needs no named prepared statement, and PL/pgSQL caches the plans of the statements
+-- inside it per server connection, so nothing is parsed or planned again on the hot path.
+--
+-- The function decides, exactly across replicas:
+--   1. the session: continued when it is live and was created by the same identity (the same
+--      user hash, or anonymous for both); otherwise the turn gets the fresh id;
+--   2. the session's per-minute / per-day quotas (fixed windows from their first turn);
+--   3. the user's per-minute / per-day quotas across all of the user's sessions;
+--   4. the address's hourly window: new sessions and admitted turns.
+-- Rows are locked in that order (session, user, address) and only after every check passed
+-- is anything counted, so a refused turn changes no counter and two turns cannot deadlock.
+-- The address row, the one every turn from one address shares, is locked last: it is held
+-- for the shortest time.
+--
+-- `synchronous_commit = off` for this transaction only: a database crash may forget the last
+-- fraction of a second of counts (nothing is double-admitted or corrupted), and no turn waits
+-- for a WAL flush. `lock_timeout` bounds any wait for a row another turn holds.
+CREATE FUNCTION gc_admit(
+    p_session_id            text,
+    p_fresh_id              text,
+    p_address_hash          text,
+    p_user_hash             text,
+    p_session_ttl_seconds   float8,
+    p_session_per_minute    integer,
+    p_session_per_day       integer,
+    p_new_sessions_per_hour integer,
+    p_turns_per_hour        integer,
+    p_user_per_minute       integer,
+    p_user_per_day          integer,
+    p_lock_timeout_ms       integer,
+    OUT admitted            boolean,
+    OUT new_session         boolean,
+    OUT session_id          text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    t              timestamptz := now();
+    continuing     boolean := false;
+    s_minute_start timestamptz;
+    s_minute       integer;
+    s_day_start    timestamptz;
+    s_day          integer;
+    u_minute_start timestamptz;
+    u_minute       integer;
+    u_day_start    timestamptz;
+    u_day          integer;
+BEGIN
+    PERFORM set_config('synchronous_commit', 'off', true),
+            set_config('lock_timeout', p_lock_timeout_ms::text, true);
+    admitted := false;
+    new_session := false;
+
+    -- 1. The session.
+    IF p_session_id IS NOT NULL THEN
+        SELECT s.minute_window_start, s.minute_count, s.day_window_start, s.day_count
+          INTO s_minute_start, s_minute, s_day_start, s_day
+          FROM sessions s
+         WHERE s.id = p_session_id
+           AND s.expires_at > t
+           AND s.user_hash IS NOT DISTINCT FROM p_user_hash
+           FOR UPDATE;
+        continuing := FOUND;
+    END IF;
+
+    -- 2. Its quotas.
+    IF continuing THEN
+        session_id := p_session_id;
+        IF s_minute_start <= t - interval '1 minute' THEN
+            s_minute_start := t;
+            s_minute := 0;
+        END IF;
+        IF s_day_start <= t - interval '1 day' THEN
+            s_day_start := t;
+            s_day := 0;
+        END IF;
+        IF s_minute >= p_session_per_minute OR s_day >= p_session_per_day THEN
+            RETURN;
+        END IF;
+    ELSIF p_session_per_minute < 1 OR p_session_per_day < 1 THEN
+        RETURN;
+    END IF;
+
+    -- 3. The user's quotas across sessions.
+    IF p_user_hash IS NOT NULL THEN
+        LOOP
+            SELECT u.minute_window_start, u.minute_count, u.day_window_start, u.day_count
+              INTO u_minute_start, u_minute, u_day_start, u_day
+              FROM users u
+             WHERE u.user_hash = p_user_hash
+               FOR UPDATE;
+            EXIT WHEN FOUND;
+            -- First turn (or the row was reaped a moment ago): create it, then lock it.
+            INSERT INTO users (user_hash, last_seen_at, minute_window_start, minute_count,
+                               day_window_start, day_count, expires_at)
+            VALUES (p_user_hash, t, t, 0, t, 0, t + interval '1 day')
+            ON CONFLICT (user_hash) DO NOTHING;
+        END LOOP;
+        IF u_minute_start <= t - interval '1 minute' THEN
+            u_minute_start := t;
+            u_minute := 0;
+        END IF;
+        IF u_day_start <= t - interval '1 day' THEN
+            u_day_start := t;
+            u_day := 0;
+        END IF;
+        IF u_minute >= p_user_per_minute OR u_day >= p_user_per_day THEN
+            RETURN;
+        END IF;
+    END IF;
+
+    -- 4. The address's hourly window: checked and counted in one statement.
+    IF p_address_hash IS NOT NULL THEN
+        IF p_turns_per_hour < 1 OR (NOT continuing AND p_new_sessions_per_hour < 1) THEN
+            RETURN;
+        END IF;
+        INSERT INTO address_limits AS a (address_hash, window_start, new_sessions, turns, expires_at)
+        VALUES (p_address_hash, t, CASE WHEN continuing THEN 0 ELSE 1 END, 1, t + interval '1 hour')
+        ON CONFLICT (address_hash) DO UPDATE SET
+            new_sessions = CASE WHEN a.window_start > t - interval '1 hour'
+                                THEN a.new_sessions ELSE 0 END + EXCLUDED.new_sessions,
+            turns = CASE WHEN a.window_start > t - interval '1 hour' THEN a.turns ELSE 0 END + 1,
+            window_start = CASE WHEN a.window_start > t - interval '1 hour'
+                                THEN a.window_start ELSE t END,
+            expires_at = CASE WHEN a.window_start > t - interval '1 hour'
+                              THEN a.window_start ELSE t END + interval '1 hour'
+        WHERE a.window_start <= t - interval '1 hour'
+           OR (a.turns < p_turns_per_hour
+               AND (continuing OR a.new_sessions < p_new_sessions_per_hour));
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+    END IF;
+
+    -- Every check passed: count the turn.
+    IF continuing THEN
+        UPDATE sessions SET
+            minute_window_start = s_minute_start,
+            minute_count = s_minute + 1,
+            day_window_start = s_day_start,
+            day_count = s_day + 1,
+            turn_count = turn_count + 1,
+            last_seen_at = t,
+            expires_at = t + make_interval(secs => p_session_ttl_seconds)
+        WHERE id = p_session_id;
+    ELSE
+        INSERT INTO sessions (id, created_at, last_seen_at, expires_at, turn_count,
+                              minute_window_start, minute_count, day_window_start, day_count,
+                              user_hash)
+        VALUES (p_fresh_id, t, t, t + make_interval(secs => p_session_ttl_seconds), 1,
+                t, 1, t, 1, p_user_hash);
+        session_id := p_fresh_id;
+    END IF;
+    IF p_user_hash IS NOT NULL THEN
+        UPDATE users SET
+            last_seen_at = t,
+            minute_window_start = u_minute_start,
+            minute_count = u_minute + 1,
+            day_window_start = u_day_start,
+            day_count = u_day + 1,
+            expires_at = t + interval '1 day'
+        WHERE user_hash = p_user_hash;
+    END IF;
+    admitted := true;
+    new_session := NOT continuing;
+END
+$$;
+
+REVOKE ALL ON FUNCTION gc_admit(text, text, text, text, float8, integer, integer, integer,
+                                integer, integer, integer, integer) FROM PUBLIC;
+
+DO $$
+DECLARE
+    role_name text;
+BEGIN
+    FOREACH role_name IN ARRAY ARRAY['anon', 'authenticated'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role_name) THEN
+            EXECUTE format('REVOKE ALL ON FUNCTION gc_admit(text, text, text, text, float8, '
+                           'integer, integer, integer, integer, integer, integer, integer) FROM %I',
+                           role_name);
+        END IF;
+    END LOOP;
+END
+$$;
