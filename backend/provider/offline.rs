@@ -17,7 +17,9 @@ impl OfflineProvider {
             Stage::Reasoning => format!("offline notes: the user wrote {chars} characters."),
             Stage::Expression => format!(
                 "This is the offline development provider of governed-chat: no model was called. \
-                 Your message was received ({chars} characters)."
+                 Your message was received ({chars} characters). Set MODEL_PROVIDER_API_KEY \
+                 to talk to a real model; its replies pass through the same governor, piece \
+                 by piece, before they reach you."
             ),
         };
         Completion {

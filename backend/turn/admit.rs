@@ -1,10 +1,10 @@
 //! Everything decided before a reply can begin: the lifecycle gate, the input contract
 //! (judged before anything is counted), the session and its quotas, input governance.
 use super::{count_chars, Turn, TurnRequest, TurnResult};
+use crate::capacity::TurnPermit;
 use crate::domain::{Category, SessionId};
 use crate::governor::{GovernedInput, InputRejection, Refusal};
 use crate::state::AppState;
-use crate::capacity::TurnPermit;
 use crate::store::{Admission, AdmissionRequest};
 
 /// An admitted turn: its session, and its governed input or the refusal to stream.
