@@ -303,7 +303,7 @@ pub fn chat_head(extra: &str) -> String {
 
 /// Every string of the Big List of Naughty Strings (comment and empty lines skipped).
 pub fn blns() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/blns.txt");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpora/blns.txt");
     let bytes =
         std::fs::read(path).unwrap_or_else(|e| panic!("the corpus {path} is readable: {e}"));
     let text = String::from_utf8(bytes).expect("the corpus is UTF-8");
