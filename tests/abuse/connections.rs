@@ -6,12 +6,10 @@ use crate::support::{
     abuse_app, assert_no_problems, assert_still_serving, chat_head, connect, exchange, preview,
     read_response, READ_TIMEOUT,
 };
+use crate::timing::SLACK;
 use futures::future::join_all;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncWriteExt;
-
-/// How long past the read timeout a slow client may still be connected.
-const SLACK: Duration = Duration::from_millis(1500);
 
 /// Write `bytes` one at a time every 200 ms until the server answers or closes.
 async fn trickle(app: &TestApp, head_at_once: &str, bytes: &[u8]) -> crate::support::RawResponse {
