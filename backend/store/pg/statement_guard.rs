@@ -60,7 +60,11 @@ fn is_this_guard(name: &str) -> bool {
 fn the_postgres_store_never_prepares_a_named_statement() {
     let store = rust_files(&crate_root().join("store"));
     let names: Vec<&str> = store.iter().map(|(name, _)| name.as_str()).collect();
-    for expected in ["store/pg/pipeline.rs", "store/pg/admit.rs", "store/migrate.rs"] {
+    for expected in [
+        "store/pg/pipeline.rs",
+        "store/pg/admit.rs",
+        "store/migrate.rs",
+    ] {
         assert!(
             names.contains(&expected),
             "the walk missed {expected}: {names:?}"
