@@ -198,11 +198,28 @@ impl RawResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Why this answer is not acceptable for abuse, if it is not: an error that is either
-    /// bodiless (written by the HTTP/1 codec, which never puts internals in it) or the
-    /// service's sanitized JSON.
+    /// Why this answer is not acceptable for abuse, if it is not: one of the `expected`
+    /// statuses (closing without an answer is a problem) with a body that is either empty
+    /// (written by the HTTP/1 codec, which never puts internals in it) or the service's
+    /// sanitized JSON.
     pub fn problem(&self, expected: &[u16]) -> Option<String> {
-        let status = self.status?;
+        let Some(status) = self.status else {
+            return Some(format!(
+                "closed after {:?} without answering, expected one of {expected:?}",
+                self.elapsed
+            ));
+        };
+        self.answer_problem(status, expected)
+    }
+
+    /// Like [`RawResponse::problem`], but closing without an answer is acceptable too: for
+    /// input that a server may simply drop (protocol garbage, connections that never speak).
+    pub fn problem_unless_closed(&self, expected: &[u16]) -> Option<String> {
+        self.status
+            .and_then(|status| self.answer_problem(status, expected))
+    }
+
+    fn answer_problem(&self, status: u16, expected: &[u16]) -> Option<String> {
         if !expected.contains(&status) {
             return Some(format!(
                 "got {status}, expected one of {expected:?}: {}",
