@@ -7,6 +7,7 @@ mod process;
 #[path = "../common/provider.rs"]
 mod provider;
 
+mod build_files;
 mod check_config;
 mod cli;
 mod secrets;
