@@ -92,11 +92,24 @@ async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
     application.run_until_stopped().await
 }
 
+/// The store commands refuse a DATABASE_URL with a problem, naming it (never its value).
+fn database_url_usable(config: &LoadedConfig) -> anyhow::Result<()> {
+    let problems: Vec<String> = config
+        .problems
+        .iter()
+        .filter(|problem| problem.variable == "DATABASE_URL")
+        .map(ToString::to_string)
+        .collect();
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
+    Ok(())
+}
+
 async fn migrate(config: &LoadedConfig) -> anyhow::Result<()> {
     anyhow::ensure!(
         config.settings.database.url.is_some(),
         "DATABASE_URL is not set: nothing to migrate"
     );
+    database_url_usable(config)?;
     let store =
         Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
     let report = store
@@ -108,6 +121,7 @@ async fn migrate(config: &LoadedConfig) -> anyhow::Result<()> {
 }
 
 async fn status(config: &LoadedConfig, json: bool) -> anyhow::Result<()> {
+    database_url_usable(config)?;
     let store =
         Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
     let report = store

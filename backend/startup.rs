@@ -50,11 +50,22 @@ impl Application {
     pub async fn build(config: LoadedConfig) -> anyhow::Result<Self> {
         let settings = config.settings.clone();
         for problem in &config.problems {
-            tracing::error!(variable = %problem.variable, reason = %problem.reason, "configuration problem");
+            tracing::error!(
+                target: crate::telemetry::ALWAYS_LOGGED,
+                variable = %problem.variable,
+                reason = %problem.reason,
+                "configuration problem"
+            );
         }
-        let store = Arc::new(
-            Store::from_settings(&settings).context("Failed to set up the metadata store")?,
-        );
+        // A DATABASE_URL the store cannot (or must not) connect with is a configuration
+        // problem like a missing one: the service stays up, not ready, on the in-memory
+        // stand-in, instead of exiting before anyone can ask /ready why.
+        let store = if config.has_problem("DATABASE_URL") {
+            Store::memory(&settings.retention, &settings.quota)
+        } else {
+            Store::from_settings(&settings).context("Failed to set up the metadata store")?
+        };
+        let store = Arc::new(store);
         if settings.database.migrate_on_start {
             store
                 .migrate()

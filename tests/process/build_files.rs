@@ -21,7 +21,9 @@ fn the_docker_build_uses_the_rust_version_cargo_toml_declares() {
     let dockerfile = repository_file("Dockerfile");
     let build_image = format!("FROM rust:{}-", rust_version());
     assert!(
-        dockerfile.lines().any(|line| line.starts_with(&build_image)),
+        dockerfile
+            .lines()
+            .any(|line| line.starts_with(&build_image)),
         "the Dockerfile does not build FROM {build_image}..."
     );
 }
@@ -31,7 +33,9 @@ fn ci_runs_in_the_rust_version_cargo_toml_declares() {
     let workflow = repository_file(".github/workflows/ci.yml");
     let image = format!("image: rust:{}-", rust_version());
     assert!(
-        workflow.lines().any(|line| line.trim_start().starts_with(&image)),
+        workflow
+            .lines()
+            .any(|line| line.trim_start().starts_with(&image)),
         "the CI workflow does not run in {image}..."
     );
     assert!(
