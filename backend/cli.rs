@@ -42,6 +42,15 @@ enum Command {
         /// Also write the results as a JSON evidence file here.
         #[arg(long, value_name = "FILE")]
         json: Option<std::path::PathBuf>,
+        /// The limit for each whole check; `chat` makes two real model calls, which can take
+        /// longer than the default on a slow model.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = crate::smoke::DEFAULT_TIMEOUT.as_secs(),
+            value_parser = clap::value_parser!(u64).range(1..=3600)
+        )]
+        timeout_seconds: u64,
     },
 }
 
@@ -57,9 +66,11 @@ pub async fn run() -> ExitCode {
             base_url,
             origin,
             json,
+            timeout_seconds,
         } => {
             let options = crate::smoke::SmokeOptions {
                 origin,
+                timeout: std::time::Duration::from_secs(timeout_seconds),
                 ..crate::smoke::SmokeOptions::new(base_url)
             };
             return crate::smoke::command(options, json).await;
