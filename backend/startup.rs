@@ -91,7 +91,7 @@ impl Application {
         let writer = MetadataWriter::spawn(Arc::clone(&store), &settings.writer);
         let reaper = Reaper::spawn(Arc::clone(&store), &settings.retention);
 
-        let listener = TcpListener::bind((settings.host, settings.port))
+        let listener = bind(SocketAddr::new(settings.host, settings.port))
             .with_context(|| format!("Failed to bind {}:{}", settings.host, settings.port))?;
         let address = listener
             .local_addr()
@@ -173,6 +173,22 @@ impl Application {
         );
         served.context("The HTTP server failed")
     }
+}
+
+/// Pending connections the kernel queues for the listener (actix's own default). The
+/// standard library listens with 128: a burst of more new connections than that overflows
+/// the queue, and the overflow's handshakes complete only after SYN-ACK retransmits, seconds
+/// later.
+const LISTEN_BACKLOG: u32 = 1024;
+
+fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)?.into_std()
 }
 
 /// Every secret the process holds, so the output governor can redact each verbatim. URLs
