@@ -42,6 +42,15 @@ enum Command {
         /// Also write the results as a JSON evidence file here.
         #[arg(long, value_name = "FILE")]
         json: Option<std::path::PathBuf>,
+        /// The limit for each whole check; `chat` makes two real model calls, which can take
+        /// longer than the default on a slow model.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = crate::smoke::DEFAULT_TIMEOUT.as_secs(),
+            value_parser = clap::value_parser!(u64).range(1..=3600)
+        )]
+        timeout_seconds: u64,
     },
 }
 
@@ -57,9 +66,11 @@ pub async fn run() -> ExitCode {
             base_url,
             origin,
             json,
+            timeout_seconds,
         } => {
             let options = crate::smoke::SmokeOptions {
                 origin,
+                timeout: std::time::Duration::from_secs(timeout_seconds),
                 ..crate::smoke::SmokeOptions::new(base_url)
             };
             return crate::smoke::command(options, json).await;
@@ -92,11 +103,24 @@ async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
     application.run_until_stopped().await
 }
 
+/// The store commands refuse a DATABASE_URL with a problem, naming it (never its value).
+fn database_url_usable(config: &LoadedConfig) -> anyhow::Result<()> {
+    let problems: Vec<String> = config
+        .problems
+        .iter()
+        .filter(|problem| problem.variable == "DATABASE_URL")
+        .map(ToString::to_string)
+        .collect();
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("; "));
+    Ok(())
+}
+
 async fn migrate(config: &LoadedConfig) -> anyhow::Result<()> {
     anyhow::ensure!(
         config.settings.database.url.is_some(),
         "DATABASE_URL is not set: nothing to migrate"
     );
+    database_url_usable(config)?;
     let store =
         Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
     let report = store
@@ -108,6 +132,7 @@ async fn migrate(config: &LoadedConfig) -> anyhow::Result<()> {
 }
 
 async fn status(config: &LoadedConfig, json: bool) -> anyhow::Result<()> {
+    database_url_usable(config)?;
     let store =
         Store::from_settings(&config.settings).context("Failed to set up the metadata store")?;
     let report = store

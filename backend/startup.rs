@@ -54,11 +54,22 @@ impl Application {
     pub async fn build(config: LoadedConfig) -> anyhow::Result<Self> {
         let settings = config.settings.clone();
         for problem in &config.problems {
-            tracing::error!(variable = %problem.variable, reason = %problem.reason, "configuration problem");
+            tracing::error!(
+                target: crate::telemetry::ALWAYS_LOGGED,
+                variable = %problem.variable,
+                reason = %problem.reason,
+                "configuration problem"
+            );
         }
-        let store = Arc::new(
-            Store::from_settings(&settings).context("Failed to set up the metadata store")?,
-        );
+        // A DATABASE_URL the store cannot (or must not) connect with is a configuration
+        // problem like a missing one: the service stays up, not ready, on the in-memory
+        // stand-in, instead of exiting before anyone can ask /ready why.
+        let store = if config.has_problem("DATABASE_URL") {
+            Store::memory(&settings.retention, &settings.quota)
+        } else {
+            Store::from_settings(&settings).context("Failed to set up the metadata store")?
+        };
+        let store = Arc::new(store);
         if settings.database.migrate_on_start {
             store
                 .migrate()
@@ -86,7 +97,7 @@ impl Application {
         let writer = MetadataWriter::spawn(Arc::clone(&store), &settings.writer);
         let reaper = Reaper::spawn(Arc::clone(&store), &settings.retention);
 
-        let listener = TcpListener::bind((settings.host, settings.port))
+        let listener = bind(SocketAddr::new(settings.host, settings.port))
             .with_context(|| format!("Failed to bind {}:{}", settings.host, settings.port))?;
         let address = listener
             .local_addr()
@@ -195,6 +206,22 @@ fn start_key_refresher(
         .spawn_refresher(move || readiness.auth_keys_loaded())
         .context("Failed to set up the JWKS client")?;
     Ok(Some(task))
+}
+
+/// Pending connections the kernel queues for the listener (actix's own default). The
+/// standard library listens with 128: a burst of more new connections than that overflows
+/// the queue, and the overflow's handshakes complete only after SYN-ACK retransmits, seconds
+/// later.
+const LISTEN_BACKLOG: u32 = 1024;
+
+fn bind(address: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match address {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)?.into_std()
 }
 
 /// Every secret the process holds, so the output governor can redact each verbatim. URLs

@@ -1,10 +1,21 @@
 use super::settings::*;
 use super::validate::validate;
-use super::{names, Environment, Origin, Problem, RawEnv};
+use super::{log_filter, names, Environment, Origin, Problem, RawEnv};
 use secrecy::SecretString;
 use std::net::{IpAddr, Ipv4Addr};
 use std::str::FromStr;
 use std::time::Duration;
+
+/// Variables a hosting platform sets in every deployment (Railway, Render, Fly.io, Heroku,
+/// Cloud Run): with one of them present, development mode must be asked for explicitly.
+const PLATFORM_MARKERS: [&str; 6] = [
+    "RAILWAY_ENVIRONMENT",
+    "RAILWAY_ENVIRONMENT_NAME",
+    "RENDER",
+    "FLY_APP_NAME",
+    "DYNO",
+    "K_SERVICE",
+];
 
 /// Settings plus every problem found while loading them. With any problem the service
 /// still starts (so `/health` and `/ready` can say why) but is never ready.
@@ -42,6 +53,11 @@ impl LoadedConfig {
 
     pub fn is_ready(&self) -> bool {
         self.problems.is_empty()
+    }
+
+    /// Whether `variable` has a problem.
+    pub fn has_problem(&self, variable: &str) -> bool {
+        self.problems.iter().any(|p| p.variable == variable)
     }
 
     /// The names of the variables with problems, for `/ready`.
@@ -131,7 +147,22 @@ impl Reader<'_> {
 
     fn environment(&mut self) -> Environment {
         match self.env.get("ENV").map(str::to_ascii_lowercase).as_deref() {
-            None | Some("development") => Environment::Development,
+            // Development is the default on a workstation, never on a platform: there it must
+            // be asked for, so a deploy that forgot ENV is named, not bound to loopback.
+            None => match PLATFORM_MARKERS
+                .iter()
+                .find(|name| self.env.get(name).is_some())
+            {
+                Some(marker) => {
+                    self.problem(
+                        "ENV",
+                        format!("is not set, but {marker} shows a deployment: set ENV=production (or ENV=development to run development mode there on purpose)"),
+                    );
+                    Environment::Production
+                }
+                None => Environment::Development,
+            },
+            Some("development") => Environment::Development,
             Some("production") => Environment::Production,
             Some(_) => {
                 self.problem("ENV", "must be development or production");
@@ -153,6 +184,18 @@ impl Reader<'_> {
             Some(_) => {
                 self.problem("AUTH_MODE", "must be off, optional or required");
                 AuthMode::Required
+            }
+        }
+    }
+
+    /// `LOG_LEVEL`, or `info` when it names nothing usable (so the problem itself is logged).
+    fn log_level(&mut self) -> String {
+        let filter = self.text_or("LOG_LEVEL", "info");
+        match log_filter::problem(&filter) {
+            None => filter,
+            Some(reason) => {
+                self.problem("LOG_LEVEL", reason);
+                "info".to_owned()
             }
         }
     }
@@ -268,7 +311,7 @@ impl Reader<'_> {
                 batch_size: self.number("WRITER_BATCH_SIZE", 200, 1, 10_000),
                 flush_interval: self.millis("WRITER_FLUSH_INTERVAL_MS", 200, 1, 60_000),
             },
-            log_level: self.text_or("LOG_LEVEL", "info"),
+            log_level: self.log_level(),
             shutdown_timeout: self.seconds("SHUTDOWN_TIMEOUT_SECONDS", 20, 1, 3_600),
             metrics_token: self.secret("METRICS_TOKEN"),
         }

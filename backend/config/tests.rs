@@ -278,6 +278,36 @@ fn auth_needs_the_project_url_in_every_environment() {
     }
 }
 
+/// The DATABASE_URLs the store cannot connect with, each with the value a leak would show.
+const UNUSABLE_DATABASE_URLS: [&str; 4] = [
+    "postgres://u:hunter2@db.example.com:6543/postgres?sslmode=required",
+    "postgres://u:hunter2@db.example.com:sixfive/postgres?sslmode=require",
+    "postgres://u:hunter2@db.example.com:6543/postgres?sslmode=verify-full&sslrootcert=/nonexistent/prod-ca-2021.crt",
+    "postgres://u:hunter2@db.example.com:6543/postgres?sslmode=require&pgbouncer=true",
+];
+
+#[test]
+fn a_database_url_the_store_cannot_use_is_a_problem_naming_it_in_every_environment() {
+    for url in UNUSABLE_DATABASE_URLS {
+        for config in [
+            production_with(&[("DATABASE_URL", Some(url))]),
+            load(&[("DATABASE_URL", url)]),
+        ] {
+            let problems: Vec<String> = config.problems.iter().map(ToString::to_string).collect();
+            assert!(
+                variables(&config).contains(&"DATABASE_URL"),
+                "{url} accepted: {problems:?}"
+            );
+            for part in ["hunter2", "db.example.com", "nonexistent", "sixfive"] {
+                assert!(
+                    problems.iter().all(|p| !p.contains(part)),
+                    "{problems:?} repeats {part}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn development_auth_accepts_a_local_http_project_and_production_insists_on_https() {
     let config = load(&[
@@ -328,4 +358,50 @@ fn the_concurrent_turn_cap_is_configurable_and_bounded() {
     assert_eq!(config.settings.limits.max_concurrent_turns, 3);
     let config = load(&[("MAX_CONCURRENT_TURNS", "0")]);
     assert_eq!(variables(&config), vec!["MAX_CONCURRENT_TURNS"]);
+}
+
+#[test]
+fn production_judges_tls_on_the_parsed_sslmode_not_on_text_in_the_url() {
+    let config = production_with(&[(
+        "DATABASE_URL",
+        Some("postgres://u:p@db.example.com:6543/postgres?sslmode=prefer&application_name=sslmode=require"),
+    )]);
+    let problem = config
+        .problems
+        .iter()
+        .find(|p| p.variable == "DATABASE_URL")
+        .expect("the effective sslmode prefer is reported");
+    assert!(problem.reason.contains("TLS"), "{problem}");
+}
+
+#[test]
+fn a_log_level_that_names_no_level_or_known_target_is_a_problem_and_info_is_used() {
+    for bad in ["warnn", "governed_chat=loud"] {
+        let config = load(&[("LOG_LEVEL", bad)]);
+        assert_eq!(variables(&config), ["LOG_LEVEL"], "{bad}");
+        assert_eq!(config.settings.log_level, "info");
+    }
+    let config = load(&[("LOG_LEVEL", "governed_chat=debug,actix_web=warn")]);
+    assert!(config.problems.is_empty(), "{:?}", config.problems);
+    assert_eq!(
+        config.settings.log_level,
+        "governed_chat=debug,actix_web=warn"
+    );
+}
+
+#[test]
+fn on_a_platform_development_mode_must_be_asked_for_explicitly() {
+    let forgotten = load(&[("RAILWAY_ENVIRONMENT", "production")]);
+    let problem = forgotten
+        .problems
+        .iter()
+        .find(|p| p.variable == "ENV")
+        .expect("a deploy without ENV is a problem");
+    assert!(problem.reason.contains("RAILWAY_ENVIRONMENT"), "{problem}");
+    assert_eq!(forgotten.settings.environment, Environment::Production);
+    assert_eq!(forgotten.settings.host, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+
+    let asked = load(&[("RAILWAY_ENVIRONMENT", "staging"), ("ENV", "development")]);
+    assert!(asked.problems.is_empty(), "{:?}", asked.problems);
+    assert_eq!(asked.settings.environment, Environment::Development);
 }

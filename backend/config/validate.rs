@@ -1,17 +1,20 @@
 //! Cross-field rules. Production rules make a deploy that forgot something not ready,
 //! instead of half-open.
-use super::{Environment, Problem, RawEnv, Settings};
+use super::{DatabaseUrl, Environment, Problem, RawEnv, Settings};
 use secrecy::ExposeSecret;
 
 pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
     let mut problems = super::auth::validate(settings);
     let mut problem = |name: &str, reason: &str| problems.push(Problem::new(name, reason));
 
-    if tracing_subscriber::EnvFilter::try_new(&settings.log_level).is_err() {
-        problem(
-            "LOG_LEVEL",
-            "is not a valid level or filter (e.g. info, debug, governed_chat=debug)",
-        );
+    // Parsed as the store will connect with it: what passes here, the store can use.
+    let database = settings
+        .database
+        .url
+        .as_ref()
+        .map(|url| DatabaseUrl::parse(url.expose_secret()));
+    if let Some(Err(reason)) = &database {
+        problem("DATABASE_URL", reason);
     }
     if !is_http_url(settings.provider.base_url.expose_secret()) {
         problem("MODEL_PROVIDER_BASE_URL", "must be an http(s) URL");
@@ -44,13 +47,13 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
     } else if settings.cors.origins.iter().any(|o| !o.is_https()) {
         problem("CORS_ORIGINS", "every origin must be https in production");
     }
-    match &settings.database.url {
+    match &database {
         None => problem("DATABASE_URL", "is required in production"),
-        Some(url) if !requires_tls(url.expose_secret()) => problem(
+        Some(Ok(url)) if !url.sslmode.always_encrypts() && !url.is_loopback() => problem(
             "DATABASE_URL",
             "must ask for TLS in production (sslmode=require, verify-ca or verify-full) unless it is on loopback",
         ),
-        Some(_) => {}
+        Some(_) => {} // fine, or unusable and already reported
     }
     if settings.provider.api_key.is_none() {
         problem("MODEL_PROVIDER_API_KEY", "is required in production");
@@ -75,23 +78,6 @@ pub fn validate(env: &RawEnv, settings: &Settings) -> Vec<Problem> {
         );
     }
     problems
-}
-
-/// A production database connection must be encrypted; a database on the same host
-/// (loopback) is the one exception.
-fn requires_tls(raw: &str) -> bool {
-    let asks_for_tls = [
-        "sslmode=require",
-        "sslmode=verify-ca",
-        "sslmode=verify-full",
-    ]
-    .iter()
-    .any(|mode| raw.contains(mode));
-    let loopback = url::Url::parse(raw)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .is_some_and(|host| matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]"));
-    asks_for_tls || loopback
 }
 
 fn is_http_url(raw: &str) -> bool {

@@ -13,4 +13,6 @@ mod connections;
 mod cors;
 mod memory;
 mod support;
+#[path = "../common/timing.rs"]
+mod timing;
 mod transport;

@@ -225,11 +225,28 @@ impl RawResponse {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    /// Why this answer is not acceptable for abuse, if it is not: an error that is either
-    /// bodiless (written by the HTTP/1 codec, which never puts internals in it) or the
-    /// service's sanitized JSON.
+    /// Why this answer is not acceptable for abuse, if it is not: one of the `expected`
+    /// statuses (closing without an answer is a problem) with a body that is either empty
+    /// (written by the HTTP/1 codec, which never puts internals in it) or the service's
+    /// sanitized JSON.
     pub fn problem(&self, expected: &[u16]) -> Option<String> {
-        let status = self.status?;
+        let Some(status) = self.status else {
+            return Some(format!(
+                "closed after {:?} without answering, expected one of {expected:?}",
+                self.elapsed
+            ));
+        };
+        self.answer_problem(status, expected)
+    }
+
+    /// Like [`RawResponse::problem`], but closing without an answer is acceptable too: for
+    /// input that a server may simply drop (protocol garbage, connections that never speak).
+    pub fn problem_unless_closed(&self, expected: &[u16]) -> Option<String> {
+        self.status
+            .and_then(|status| self.answer_problem(status, expected))
+    }
+
+    fn answer_problem(&self, status: u16, expected: &[u16]) -> Option<String> {
         if !expected.contains(&status) {
             return Some(format!(
                 "got {status}, expected one of {expected:?}: {}",
@@ -330,7 +347,7 @@ pub fn chat_head(extra: &str) -> String {
 
 /// Every string of the Big List of Naughty Strings (comment and empty lines skipped).
 pub fn blns() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/blns.txt");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpora/blns.txt");
     let bytes =
         std::fs::read(path).unwrap_or_else(|e| panic!("the corpus {path} is readable: {e}"));
     let text = String::from_utf8(bytes).expect("the corpus is UTF-8");

@@ -1,4 +1,5 @@
 use crate::app::{app, json};
+use std::time::Duration;
 
 #[tokio::test]
 async fn health_is_ok_and_touches_nothing() {
@@ -19,20 +20,55 @@ async fn development_default_is_ready_with_memory_store_and_offline_provider() {
     assert_eq!(body["checks"]["shutdown"], "ok");
 }
 
-#[tokio::test]
-async fn ready_flips_to_503_as_soon_as_shutdown_begins() {
+/// `GET /ready` written and read on a blocking socket: the caller's runtime does not run
+/// until the answer is in.
+fn blocking_ready_probe(port: u16) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connected");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("a read timeout");
+    socket
+        .write_all(b"GET /ready HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .expect("the probe is written");
+    let mut answer = String::new();
+    socket
+        .read_to_string(&mut answer)
+        .expect("the probe is answered");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a complete answer");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("a status line: {head}"));
+    let body = serde_json::from_str(body).unwrap_or_else(|e| panic!("a JSON body ({e}): {body}"));
+    (status, body)
+}
+
+// A single-threaded runtime on purpose: the app's server loop runs on it, so a stop that has
+// been asked for takes effect only once this test yields. A probe made before that meets a
+// server that still serves but whose shutdown has begun, with no race and no sleep.
+#[tokio::test(flavor = "current_thread")]
+async fn ready_answers_503_as_soon_as_shutdown_begins_then_the_listener_closes() {
     let app = app().spawn().await;
     app.wait_until_ready().await;
-    // Warm a keep-alive connection so the probe after shutdown reuses it.
-    assert_eq!(app.get("/health").await.unwrap().status(), 200);
-    let shutdown = app.shutdown.clone();
-    let stopping = tokio::spawn(async move { shutdown.shutdown().await });
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    if let Ok(response) = app.get("/ready").await {
-        assert_eq!(response.status(), 503);
-        assert_eq!(json(response).await["checks"]["shutdown"], "shutting_down");
-    }
-    stopping.await.unwrap();
+    let handle = app.shutdown.clone();
+    let mut stopping = Box::pin(async move { handle.shutdown().await });
+    // One poll runs shutdown up to its first wait: readiness has flipped, the stop is asked.
+    assert!(futures::poll!(&mut stopping).is_pending());
+
+    let (status, body) = blocking_ready_probe(app.port);
+
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["status"], "not_ready");
+    assert_eq!(body["checks"]["shutdown"], "shutting_down");
+    stopping.await;
+    assert!(
+        tokio::net::TcpStream::connect(("127.0.0.1", app.port))
+            .await
+            .is_err(),
+        "the listener still accepts connections after the drain"
+    );
 }
 
 #[tokio::test]

@@ -20,6 +20,8 @@ mod proxy;
 #[path = "../provider/support.rs"]
 #[allow(dead_code)]
 mod stub;
+#[path = "../common/timing.rs"]
+mod timing;
 
 mod database_faults;
 mod process_faults;

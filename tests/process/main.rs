@@ -9,6 +9,7 @@ mod provider;
 #[path = "../common/supabase.rs"]
 mod supabase;
 
+mod build_files;
 mod check_config;
 mod cli;
 mod secrets;

@@ -1,6 +1,6 @@
 use crate::process::ServerProcess;
 use crate::provider::{base_url, completion};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -15,6 +15,22 @@ async fn slow_provider(delay: Duration) -> MockServer {
         .mount(&server)
         .await;
     server
+}
+
+/// Wait until `provider` has received `count` requests; fail after 5 s.
+async fn wait_for_provider_requests(provider: &MockServer, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let received = provider.received_requests().await.map_or(0, |r| r.len());
+        if received >= count {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the provider got {received} of {count} requests within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,12 +55,7 @@ async fn sigterm_with_turns_in_flight_completes_every_turn_then_exits_zero() {
         })
         .collect();
     // Signal only once every turn has reached the provider, so all of them are in flight.
-    for _ in 0..200 {
-        if provider.received_requests().await.map_or(0, |r| r.len()) >= TURNS {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    wait_for_provider_requests(&provider, TURNS).await;
     server.sigterm();
 
     for turn in turns {
@@ -64,8 +75,8 @@ async fn sigterm_with_turns_in_flight_completes_every_turn_then_exits_zero() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn new_connections_after_sigterm_are_not_served_as_ready() {
-    let provider = slow_provider(Duration::from_millis(1500)).await;
+async fn after_sigterm_no_probe_is_answered_ready_and_the_listener_closes_while_a_turn_drains() {
+    let provider = slow_provider(Duration::from_millis(2000)).await;
     let provider_url = base_url(&provider);
     let mut server = ServerProcess::start(&[
         ("MODEL_PROVIDER_BASE_URL", provider_url.as_str()),
@@ -78,17 +89,38 @@ async fn new_connections_after_sigterm_are_not_served_as_ready() {
         .json(&serde_json::json!({ "message": "slow" }))
         .send();
     let in_flight = tokio::spawn(in_flight);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    wait_for_provider_requests(&provider, 1).await;
     server.sigterm();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    // Either the listener is closed or readiness says 503: never "ready" while draining.
-    let probe = reqwest::Client::new()
-        .get(server.url("/ready"))
-        .send()
-        .await;
-    if let Ok(response) = probe {
-        assert_eq!(response.status(), 503);
+
+    // Every probe on a new connection is either answered 503 (accepted before the listener
+    // closed) or not served at all, until the listener refuses connections: never "ready".
+    let fresh_connections = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("a client");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut answered = Vec::new();
+    loop {
+        match fresh_connections.get(server.url("/ready")).send().await {
+            Err(e) if e.is_connect() => break,
+            Err(_) => {} // accepted, then closed unanswered by the draining server
+            Ok(response) => answered.push(response.status().as_u16()),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the listener still accepts connections 3 s after SIGTERM (answers: {answered:?})"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert!(
+        answered.iter().all(|&status| status == 503),
+        "a probe after SIGTERM got {answered:?}"
+    );
+    assert!(
+        !in_flight.is_finished(),
+        "the listener closed only after the in-flight turn ended"
+    );
     assert_eq!(in_flight.await.unwrap().unwrap().status(), 200);
     assert!(server.wait_for_exit(Duration::from_secs(15)).success());
 }

@@ -8,3 +8,5 @@ mod pathological;
 mod retries;
 mod success;
 mod support;
+#[path = "../common/timing.rs"]
+mod timing;

@@ -165,3 +165,68 @@ async fn the_smoke_command_requires_a_base_url() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--base-url"));
 }
+
+/// A deployment whose `/health` answers after `delay`; every other route is a 404.
+async fn deployment_with_slow_health(delay: Duration) -> wiremock::MockServer {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/health"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({ "status": "ok" }))
+                .set_delay(delay),
+        )
+        .mount(&server)
+        .await;
+    server
+}
+
+fn health_line(output: &Output) -> String {
+    stdout(output)
+        .lines()
+        .find(|line| line.contains(" health: "))
+        .unwrap_or_else(|| panic!("no health line in {}", stdout(output)))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_per_check_timeout_is_set_with_timeout_seconds_and_defaults_to_ten_seconds() {
+    let deployment = deployment_with_slow_health(Duration::from_secs(2)).await;
+    let base_url = deployment.uri();
+
+    let short = smoke_binary(&["--base-url", &base_url, "--timeout-seconds", "1"]).await;
+    let line = health_line(&short);
+    assert!(line.starts_with("FAIL health: "), "{line}");
+    assert!(
+        line.contains("timed out") || line.contains("within 1000 ms"),
+        "{line}"
+    );
+
+    let long = smoke_binary(&["--base-url", &base_url, "--timeout-seconds", "5"]).await;
+    assert!(
+        health_line(&long).starts_with("PASS health: "),
+        "{}",
+        stdout(&long)
+    );
+
+    let default = smoke_binary(&["--base-url", &base_url]).await;
+    assert!(
+        health_line(&default).starts_with("PASS health: "),
+        "{}",
+        stdout(&default)
+    );
+}
+
+#[tokio::test]
+async fn a_timeout_of_zero_seconds_is_refused() {
+    let output =
+        smoke_binary(&["--base-url", "http://127.0.0.1:1", "--timeout-seconds", "0"]).await;
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--timeout-seconds"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

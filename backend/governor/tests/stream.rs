@@ -75,7 +75,7 @@ fn stream_holds_back_a_bounded_window() {
 }
 
 fn naughty_strings() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/corpora/blns.txt");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpora/blns.txt");
     let corpus = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     corpus
         .lines()

@@ -1,51 +1,23 @@
-//! From DATABASE_URL to a lazily connecting pool. `sslmode` is read here (libpq semantics,
-//! including `verify-ca` / `verify-full`, which tokio-postgres does not parse itself) along
-//! with `sslrootcert`; everything else is tokio-postgres's own URL / key=value syntax.
-use super::tls::{self, TlsMode};
-use crate::config::DatabaseSettings;
-use anyhow::{anyhow, bail, Context};
+//! From DATABASE_URL to a lazily connecting pool. The URL is parsed by the configuration
+//! (`crate::config::DatabaseUrl`), so what `check-config` passes connects here.
+use super::tls;
+use crate::config::{DatabaseSettings, DatabaseUrl};
+use anyhow::{anyhow, Context};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use secrecy::{ExposeSecret, SecretString};
 
-/// The parts of a connection string this module handles itself.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) struct Extracted {
-    pub(super) rest: String,
-    pub(super) sslmode: Option<String>,
-    pub(super) sslrootcert: Option<String>,
-}
-
 pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    let extracted = extract(url.expose_secret());
-    let mode = TlsMode::parse(extracted.sslmode.as_deref())?;
-    let mut config: tokio_postgres::Config =
-        extracted
-            .rest
-            .parse()
-            .map_err(|err: tokio_postgres::Error| {
-                // Only the option-name errors are safe to repeat; others can echo URL characters.
-                let detail = err.to_string();
-                match detail.split_once("invalid configuration: ") {
-                    Some((_, why))
-                        if why.starts_with("invalid value for option")
-                            || why.starts_with("unknown option") =>
-                    {
-                        anyhow!("DATABASE_URL is not a valid postgres connection string: {why}")
-                    }
-                    _ => anyhow!("DATABASE_URL is not a valid postgres connection string"),
-                }
-            })?;
-    if config.get_hosts().is_empty() {
-        bail!("DATABASE_URL names no host");
-    }
+    let url = DatabaseUrl::parse(url.expose_secret())
+        .map_err(|reason| anyhow!("DATABASE_URL {reason}"))?;
+    let mut config = url.driver;
     config
         .connect_timeout(settings.connect_timeout)
         .keepalives(true)
-        .ssl_mode(mode.driver_mode());
+        .ssl_mode(tls::driver_mode(url.sslmode));
     if config.get_application_name().is_none() {
         config.application_name("governed-chat");
     }
-    let connector = tls::connector(mode, extracted.sslrootcert.as_deref())?;
+    let connector = tls::connector(url.sslmode, url.roots.as_ref())?;
     let manager = Manager::from_config(
         config,
         connector,
@@ -66,65 +38,9 @@ pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> any
         .context("building the database connection pool")
 }
 
-/// Pull `sslmode` and `sslrootcert` out of a URL query or a key=value string.
-pub(super) fn extract(raw: &str) -> Extracted {
-    let mut extracted = Extracted {
-        rest: String::new(),
-        sslmode: None,
-        sslrootcert: None,
-    };
-    let mut take = |pair: &str| -> bool {
-        match pair.split_once('=') {
-            Some(("sslmode", value)) => extracted.sslmode = Some(value.to_owned()),
-            Some(("sslrootcert", value)) => extracted.sslrootcert = Some(value.to_owned()),
-            _ => return false,
-        }
-        true
-    };
-    let rest = if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-        match raw.split_once('?') {
-            Some((base, query)) => {
-                let kept: Vec<&str> = query.split('&').filter(|pair| !take(pair)).collect();
-                if kept.is_empty() {
-                    base.to_owned()
-                } else {
-                    format!("{base}?{}", kept.join("&"))
-                }
-            }
-            None => raw.to_owned(),
-        }
-    } else {
-        let kept: Vec<&str> = raw.split_whitespace().filter(|pair| !take(pair)).collect();
-        kept.join(" ")
-    };
-    extracted.rest = rest;
-    extracted
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sslmode_and_sslrootcert_are_taken_out_of_a_url_query() {
-        let got = extract(
-            "postgres://u:p@db:5432/app?sslmode=verify-full&application_name=x&sslrootcert=/ca.pem",
-        );
-        assert_eq!(got.rest, "postgres://u:p@db:5432/app?application_name=x");
-        assert_eq!(got.sslmode.as_deref(), Some("verify-full"));
-        assert_eq!(got.sslrootcert.as_deref(), Some("/ca.pem"));
-        assert_eq!(
-            extract("postgresql://db/app?sslmode=require").rest,
-            "postgresql://db/app"
-        );
-    }
-
-    #[test]
-    fn sslmode_is_taken_out_of_a_key_value_string() {
-        let got = extract("host=db user=app sslmode=require dbname=app");
-        assert_eq!(got.rest, "host=db user=app dbname=app");
-        assert_eq!(got.sslmode.as_deref(), Some("require"));
-    }
 
     fn settings(url: &str) -> (SecretString, DatabaseSettings) {
         let database = DatabaseSettings {

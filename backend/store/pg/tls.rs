@@ -2,49 +2,25 @@
 //! `allow`/`prefer`/`require` encrypt without verifying the certificate (as libpq does);
 //! `verify-ca` checks the chain, `verify-full` the chain and the host name, against
 //! `sslrootcert` when given, else the platform roots plus the webpki roots.
-use anyhow::{bail, Context};
+use crate::config::SslMode;
+use anyhow::Context;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{self, CryptoProvider};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
 };
 use std::sync::Arc;
-use tokio_postgres::config::SslMode;
+use tokio_postgres::config::SslMode as DriverSslMode;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TlsMode {
-    Disable,
-    /// Try TLS, fall back to plain when the server has none; no verification.
-    Prefer,
-    /// TLS or nothing; no verification (libpq `require`).
-    Require,
-    VerifyCa,
-    VerifyFull,
-}
-
-impl TlsMode {
-    /// libpq's default is `prefer`.
-    pub(super) fn parse(sslmode: Option<&str>) -> anyhow::Result<TlsMode> {
-        Ok(match sslmode.unwrap_or("prefer") {
-            "disable" => TlsMode::Disable,
-            "allow" | "prefer" => TlsMode::Prefer,
-            "require" => TlsMode::Require,
-            "verify-ca" => TlsMode::VerifyCa,
-            "verify-full" => TlsMode::VerifyFull,
-            _ => bail!("DATABASE_URL has an unsupported sslmode (use disable, prefer, require, verify-ca or verify-full)"),
-        })
-    }
-
-    pub(super) fn driver_mode(self) -> SslMode {
-        match self {
-            TlsMode::Disable => SslMode::Disable,
-            TlsMode::Prefer => SslMode::Prefer,
-            TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => SslMode::Require,
-        }
+/// The driver's own setting: it knows no verification, which `connector` adds.
+pub(super) fn driver_mode(mode: SslMode) -> DriverSslMode {
+    match mode {
+        SslMode::Disable => DriverSslMode::Disable,
+        SslMode::Prefer => DriverSslMode::Prefer,
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => DriverSslMode::Require,
     }
 }
 
@@ -52,22 +28,24 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(crypto::ring::default_provider())
 }
 
+/// `roots`: the `sslrootcert` certificates, or `None` for the platform roots plus the
+/// webpki roots; used only when `mode` verifies.
 pub(super) fn connector(
-    mode: TlsMode,
-    root_cert: Option<&str>,
+    mode: SslMode,
+    roots: Option<&RootCertStore>,
 ) -> anyhow::Result<MakeRustlsConnect> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .context("configuring TLS protocol versions")?;
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
-        TlsMode::Disable | TlsMode::Prefer | TlsMode::Require => Arc::new(EncryptOnly(provider())),
-        TlsMode::VerifyCa | TlsMode::VerifyFull => {
-            let roots = Arc::new(roots(root_cert)?);
+        SslMode::Disable | SslMode::Prefer | SslMode::Require => Arc::new(EncryptOnly(provider())),
+        SslMode::VerifyCa | SslMode::VerifyFull => {
+            let roots = Arc::new(roots.cloned().unwrap_or_else(platform_roots));
             let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider())
                 .build()
                 .context("building the TLS certificate verifier")?;
             match mode {
-                TlsMode::VerifyCa => Arc::new(ChainOnly(webpki)),
+                SslMode::VerifyCa => Arc::new(ChainOnly(webpki)),
                 _ => webpki,
             }
         }
@@ -79,26 +57,13 @@ pub(super) fn connector(
     Ok(MakeRustlsConnect::new(config))
 }
 
-fn roots(root_cert: Option<&str>) -> anyhow::Result<RootCertStore> {
+fn platform_roots() -> RootCertStore {
     let mut roots = RootCertStore::empty();
-    match root_cert {
-        Some("system") | None => {
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            let native = rustls_native_certs::load_native_certs();
-            let (added, _ignored) = roots.add_parsable_certificates(native.certs);
-            tracing::debug!(added, "platform root certificates loaded for the database");
-        }
-        Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-                .context("reading the sslrootcert file named in DATABASE_URL")?;
-            let (added, _ignored) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                bail!("the sslrootcert file named in DATABASE_URL holds no usable certificate");
-            }
-        }
-    }
-    Ok(roots)
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _ignored) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(added, "platform root certificates loaded for the database");
+    roots
 }
 
 /// `require`: encrypt, check the handshake signatures, but accept any certificate.
