@@ -7,11 +7,13 @@ randomness beyond a seeded random.Random, so the same corpus gives the same byte
 
     python3 scripts/train_policy.py          # rewrite the weights
     python3 scripts/train_policy.py --check  # exit 1 if the committed weights differ
+    python3 scripts/train_policy.py --misses # also list the cross-validation mistakes
 
 Two logistic regressions over hashed features (see backend/governor/classifier.rs, which
 must extract the same features):
   * attack: attack (any class with a category) vs benign; its threshold is chosen from
-    5-fold cross-validation on the tuning part so at most 1.5% of benign cases score above it;
+    5-fold cross-validation on the tuning part so at most 1% of benign cases score above it
+    (the rules refuse a few benign cases of their own, so the model keeps to half the 2% budget);
   * kind: policy.system_prompt_extraction (1) vs policy.prompt_injection (0), attacks only.
 Features of the canonical text (NFKC, lower-case, every non-alphanumeric run one space,
 one space on each side): words, word pairs, concepts of policy_lexicon.txt and ordered
@@ -37,10 +39,10 @@ BUCKETS = 1 << BUCKET_BITS
 SEED = 20261202
 EPOCHS = 24
 LEARNING_RATE = 0.5
-L2 = 1e-5
+L2 = 3e-4
 BENIGN_WEIGHT = 1.0
 FOLDS = 5
-MAX_BENIGN_FP = 0.015
+MAX_BENIGN_FP = 0.01
 MAGIC = b"GCPOLICY"
 VERSION = 1
 
@@ -192,6 +194,10 @@ def choose_threshold(rows, vectors, raw):
     benign = sorted((oof[i] for i, row in enumerate(rows) if row["category"] is None), reverse=True)
     allowed = int(MAX_BENIGN_FP * len(benign))
     threshold = max(0.0, benign[allowed] + 1e-6)
+    if "--misses" in sys.argv:
+        for i, row in enumerate(rows):
+            if (oof[i] > threshold) != (row["category"] is not None):
+                print(f"  miss {row['class']:22} {oof[i]:6.2f} {row['text'][:110]!r}")
     by_class = {}
     for i, row in enumerate(rows):
         hit, n = by_class.get(row["class"], (0, 0))
