@@ -12,7 +12,7 @@ randomness beyond a seeded random.Random, so the same corpus gives the same byte
 Two logistic regressions over hashed features (see backend/governor/classifier.rs, which
 must extract the same features):
   * attack: attack (any class with a category) vs benign; its threshold is chosen from
-    5-fold cross-validation on the tuning part so at most 1% of benign cases score above it
+    5-fold cross-validation (3 shuffles) on the tuning part so at most 1% of benign cases score above it
     (the rules refuse a few benign cases of their own, so the model keeps to half the 2% budget);
   * kind: policy.system_prompt_extraction (1) vs policy.prompt_injection (0), attacks only.
 Features of the canonical text (NFKC, lower-case, every non-alphanumeric run one space,
@@ -42,6 +42,7 @@ LEARNING_RATE = 0.5
 L2 = 3e-4
 BENIGN_WEIGHT = 1.0
 FOLDS = 5
+REPEATS = 3
 MAX_BENIGN_FP = 0.01
 MAGIC = b"GCPOLICY"
 VERSION = 1
@@ -181,27 +182,27 @@ def kind_examples(rows, vectors):
 
 
 def choose_threshold(rows, vectors, raw):
-    """Out-of-fold scores of the attack model; threshold keeps benign FP <= MAX_BENIGN_FP."""
-    folds = [i % FOLDS for i in range(len(rows))]
-    random.Random(SEED + 1).shuffle(folds)
-    oof = [0.0] * len(rows)
-    for fold in range(FOLDS):
-        train_idx = [i for i in range(len(rows)) if folds[i] != fold]
-        model = quantize(*train(attack_examples([rows[i] for i in train_idx], [vectors[i] for i in train_idx]), SEED))
-        for i in range(len(rows)):
-            if folds[i] == fold:
-                oof[i] = score(model, raw[i])
-    benign = sorted((oof[i] for i, row in enumerate(rows) if row["category"] is None), reverse=True)
+    """Out-of-fold scores of the attack model, pooled over REPEATS shuffles of FOLDS folds;
+    the threshold keeps at most MAX_BENIGN_FP of the pooled benign scores above it."""
+    pooled = []  # (row index, out-of-fold score)
+    for repeat in range(REPEATS):
+        folds = [i % FOLDS for i in range(len(rows))]
+        random.Random(SEED + 1 + repeat).shuffle(folds)
+        for fold in range(FOLDS):
+            train_idx = [i for i in range(len(rows)) if folds[i] != fold]
+            examples = attack_examples([rows[i] for i in train_idx], [vectors[i] for i in train_idx])
+            model = quantize(*train(examples, SEED))
+            pooled.extend((i, score(model, raw[i])) for i in range(len(rows)) if folds[i] == fold)
+    benign = sorted((s for i, s in pooled if rows[i]["category"] is None), reverse=True)
     allowed = int(MAX_BENIGN_FP * len(benign))
     threshold = max(0.0, benign[allowed] + 1e-6)
-    if "--misses" in sys.argv:
-        for i, row in enumerate(rows):
-            if (oof[i] > threshold) != (row["category"] is not None):
-                print(f"  miss {row['class']:22} {oof[i]:6.2f} {row['text'][:110]!r}")
     by_class = {}
-    for i, row in enumerate(rows):
+    for i, s in pooled:
+        row = rows[i]
         hit, n = by_class.get(row["class"], (0, 0))
-        by_class[row["class"]] = (hit + (oof[i] > threshold), n + 1)
+        by_class[row["class"]] = (hit + (s > threshold), n + 1)
+        if "--misses" in sys.argv and (s > threshold) != (row["category"] is not None):
+            print(f"  miss {row['class']:22} {s:6.2f} {row['text'][:110]!r}")
     return threshold, by_class
 
 
@@ -217,7 +218,7 @@ def main():
     for (bias, scale, q), cut in ((attack, threshold), (kind, 0.0)):
         blob += struct.pack("<ddd", bias, scale, cut)
         blob += struct.pack(f"<{BUCKETS}h", *q)
-    print(f"attack threshold {threshold:.4f}; 5-fold out-of-fold refusal rate by class (model alone, tuning part):")
+    print(f"attack threshold {threshold:.4f}; cross-validated refusal rate by class (model alone, tuning part, {REPEATS} x {FOLDS}-fold):")
     for cls, (hit, n) in sorted(by_class.items()):
         print(f"  {cls:24} {hit:4}/{n:<4} {100.0 * hit / n:5.1f}%")
     if "--check" in sys.argv:
