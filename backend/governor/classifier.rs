@@ -14,6 +14,7 @@
 use crate::domain::Category;
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 const MODEL_BYTES: &[u8] = include_bytes!("policy_model.bin");
 const LEXICON: &str = include_str!("policy_lexicon.txt");
@@ -41,9 +42,14 @@ struct Model {
 
 static MODEL: Lazy<Model> = Lazy::new(|| parse(MODEL_BYTES).expect("embedded policy model parses"));
 
-/// Word -> the concepts it belongs to (most words belong to one).
-static CONCEPTS: Lazy<HashMap<&'static str, Vec<&'static str>>> = Lazy::new(|| {
-    let mut map: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
+/// Word -> the concepts it belongs to (most words belong to one), keyed by the word's
+/// feature hash (computed anyway) so a lookup costs no second hash; the word is kept to
+/// rule out collisions.
+type ConceptMap =
+    HashMap<u32, Vec<(&'static str, Vec<&'static str>)>, BuildHasherDefault<U32Hasher>>;
+
+static CONCEPTS: Lazy<ConceptMap> = Lazy::new(|| {
+    let mut map = ConceptMap::default();
     for line in LEXICON.lines() {
         if line.starts_with('#') {
             continue;
@@ -53,7 +59,15 @@ static CONCEPTS: Lazy<HashMap<&'static str, Vec<&'static str>>> = Lazy::new(|| {
             continue;
         };
         for word in parts {
-            let concepts = map.entry(word).or_default();
+            let entries = map.entry(fnv(b'w', &[word.as_bytes()])).or_default();
+            let index = match entries.iter().position(|(w, _)| *w == word) {
+                Some(index) => index,
+                None => {
+                    entries.push((word, Vec::new()));
+                    entries.len() - 1
+                }
+            };
+            let concepts = &mut entries[index].1;
             if !concepts.contains(&concept) {
                 concepts.push(concept);
             }
@@ -61,6 +75,23 @@ static CONCEPTS: Lazy<HashMap<&'static str, Vec<&'static str>>> = Lazy::new(|| {
     }
     map
 });
+
+/// The keys are already FNV hashes.
+#[derive(Default)]
+struct U32Hasher(u64);
+impl Hasher for U32Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n);
+    }
+}
 
 pub(crate) fn warm_up() {
     Lazy::force(&MODEL);
@@ -70,68 +101,60 @@ pub(crate) fn warm_up() {
 /// The policy category the model assigns to `text` (NFKC-normalized input), if any.
 pub(crate) fn classify(text: &str) -> Option<Category> {
     let model = &*MODEL;
-    let sums = feature_sums(text, model);
-    if score(&model.attack, sums.attack, sums.count) <= model.attack.threshold {
+    let buckets = feature_buckets(text, model.mask);
+    if model.attack.score(&buckets) <= model.attack.threshold {
         return None;
     }
-    Some(
-        if score(&model.kind, sums.kind, sums.count) > model.kind.threshold {
-            Category::SystemPromptExtraction
-        } else {
-            Category::PromptInjection
-        },
-    )
+    // The second table is only read for the few messages the first one flags.
+    Some(if model.kind.score(&buckets) > model.kind.threshold {
+        Category::SystemPromptExtraction
+    } else {
+        Category::PromptInjection
+    })
 }
 
-struct Sums {
-    attack: i64,
-    kind: i64,
-    count: u32,
-}
-
-fn score(linear: &Linear, sum: i64, count: u32) -> f64 {
-    if count == 0 {
-        return linear.bias;
+impl Linear {
+    fn score(&self, buckets: &[u32]) -> f64 {
+        if buckets.is_empty() {
+            return self.bias;
+        }
+        let sum: i64 = buckets
+            .iter()
+            .map(|&b| i64::from(self.weights.get(b as usize).copied().unwrap_or(0)))
+            .sum();
+        self.bias + self.scale * sum as f64 / (buckets.len() as f64).sqrt()
     }
-    linear.bias + linear.scale * sum as f64 / f64::from(count).sqrt()
 }
 
-fn feature_sums(text: &str, model: &Model) -> Sums {
+/// The bucket of every feature occurrence of `text`.
+fn feature_buckets(text: &str, mask: u32) -> Vec<u32> {
     let canonical = canonical(text);
     let words: Vec<&str> = canonical.split_whitespace().collect();
-    let mut sums = Sums {
-        attack: 0,
-        kind: 0,
-        count: 0,
-    };
-    let mut add = |hash: u32| {
-        let bucket = (hash & model.mask) as usize;
-        sums.attack += i64::from(model.attack.weights.get(bucket).copied().unwrap_or(0));
-        sums.kind += i64::from(model.kind.weights.get(bucket).copied().unwrap_or(0));
-        sums.count += 1;
-    };
+    let mut buckets = Vec::with_capacity(words.len() * 3);
+    let concepts = &*CONCEPTS;
+    let mut tagged: Vec<&[&str]> = Vec::with_capacity(words.len());
     for word in &words {
-        add(fnv(b'w', &[word.as_bytes()]));
+        let hash = fnv(b'w', &[word.as_bytes()]);
+        buckets.push(hash & mask);
+        let entry = concepts
+            .get(&hash)
+            .and_then(|entries| entries.iter().find(|(w, _)| w == word));
+        tagged.push(entry.map_or(&[][..], |(_, c)| c.as_slice()));
     }
     for pair in words.windows(2) {
-        add(fnv(b'b', &[pair[0].as_bytes(), b" ", pair[1].as_bytes()]));
+        buckets.push(fnv(b'b', &[pair[0].as_bytes(), b" ", pair[1].as_bytes()]) & mask);
     }
-    let concepts = &*CONCEPTS;
-    let tagged: Vec<&[&str]> = words
-        .iter()
-        .map(|word| concepts.get(word).map_or(&[][..], Vec::as_slice))
-        .collect();
     for (i, here) in tagged.iter().enumerate() {
         for concept in *here {
-            add(fnv(b'u', &[concept.as_bytes()]));
+            buckets.push(fnv(b'u', &[concept.as_bytes()]) & mask);
             for later_word in tagged.iter().skip(i + 1).take(CONCEPT_WINDOW) {
                 for later in *later_word {
-                    add(fnv(b'k', &[concept.as_bytes(), b" ", later.as_bytes()]));
+                    buckets.push(fnv(b'k', &[concept.as_bytes(), b" ", later.as_bytes()]) & mask);
                 }
             }
         }
     }
-    sums
+    buckets
 }
 
 /// Lower-case alphanumeric runs separated by single spaces.
