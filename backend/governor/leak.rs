@@ -159,7 +159,8 @@ impl LeakTracker {
     }
 
     /// Scores one region; `true` means it echoes protected text and must be withheld.
-    pub(crate) fn withhold(&mut self, contents: &Contents) -> bool {
+    /// `transformed`: another detector found an encoded copy of protected text in it.
+    pub(crate) fn withhold(&mut self, contents: &Contents, transformed: bool) -> bool {
         let prose = self.score(&contents.prose, true);
         let code = self.score(&contents.code, false);
         let prompt_hits = prose.prompt_hits + code.prompt_hits;
@@ -170,7 +171,7 @@ impl LeakTracker {
             && speaks_like_notes(&contents.prose);
         let words = prose.words + code.words;
         self.total_words += words;
-        let leak = prompt_leak || notes_leak;
+        let leak = prompt_leak || notes_leak || transformed;
         if leak {
             self.leaked_words += words;
         }
@@ -220,10 +221,13 @@ mod tests {
 
     impl LeakTracker {
         fn is_leak(&mut self, prose: &str) -> bool {
-            self.withhold(&Contents {
-                prose: prose.to_owned(),
-                ..Contents::default()
-            })
+            self.withhold(
+                &Contents {
+                    prose: prose.to_owned(),
+                    ..Contents::default()
+                },
+                false,
+            )
         }
     }
 
@@ -232,20 +236,26 @@ mod tests {
         let notes =
             "- steps: read the file with std::fs::read_to_string(path) and handle the error";
         let mut tracker = LeakTracker::new(notes);
-        assert!(!tracker.withhold(&Contents {
-            code: "std::fs::read_to_string(path) and handle the error".to_owned(),
-            ..Contents::default()
-        }));
+        assert!(!tracker.withhold(
+            &Contents {
+                code: "std::fs::read_to_string(path) and handle the error".to_owned(),
+                ..Contents::default()
+            },
+            false
+        ));
         assert!(!tracker.mostly_leaked());
     }
 
     #[test]
     fn a_prompt_echoed_inside_code_is_a_leak() {
         let mut tracker = LeakTracker::new("");
-        assert!(tracker.withhold(&Contents {
-            code: EXPRESSION_PROMPT.to_owned(),
-            ..Contents::default()
-        }));
+        assert!(tracker.withhold(
+            &Contents {
+                code: EXPRESSION_PROMPT.to_owned(),
+                ..Contents::default()
+            },
+            false
+        ));
     }
 
     #[test]

@@ -2,14 +2,16 @@
 //! sees it, and everything a model writes passes `govern_output` before a client sees it.
 //!
 //! Files, one concern each: `unicode` (NFKC + invisible characters), `rules` (the policy
-//! table) and `policy` (its matcher), `secrets` (redaction), `prompts` (system prompts),
-//! `leak` (prompt/notes echo detection), `reasoning` (reasoning blocks dropped),
-//! `markdown/` (the reply judged as CommonMark/GFM renderers parse it) with `links` (the
-//! allowlist), `output` (the length cap) and `stream` (the stages composed; `govern_output`
-//! is the stream fed at once).
+//! table), `classifier` (the policy model, weights in `policy_model.bin`) and `policy`
+//! (rules, then model), `secrets` (redaction), `prompts` (system prompts), `leak`
+//! (prompt/notes echo detection) and `transformed` (encoded, rotated or reversed copies),
+//! `reasoning` (reasoning blocks dropped), `markdown/` (the reply judged as CommonMark/GFM
+//! renderers parse it) with `links` (the allowlist), `output` (the length cap) and `stream`
+//! (the stages composed; `govern_output` is the stream fed at once).
 use crate::domain::Category;
 use secrecy::SecretString;
 
+mod classifier;
 mod leak;
 mod links;
 mod markdown;
@@ -22,6 +24,8 @@ mod secrets;
 mod stream;
 #[cfg(test)]
 mod tests;
+/// Not yet called by the output pipeline (wired in by the output-side rewrite).
+mod transformed;
 mod unicode;
 
 pub use stream::OutputStream;

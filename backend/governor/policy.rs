@@ -1,7 +1,8 @@
 //! Deterministic prompt-injection / system-prompt-extraction detection over normalized
 //! input. The rules live in `rules.rs`; this file compiles them once and applies them to
 //! three views of the text: the text itself, spaced-out letter runs collapsed
-//! (`i g n o r e` → `ignore`), and base64 blobs decoded to UTF-8 text.
+//! (`i g n o r e` → `ignore`), and base64 blobs decoded to UTF-8 text. What the rules
+//! let through is then scored by the policy model (`classifier.rs`).
 use super::rules::{Kind, RULES};
 use crate::domain::Category;
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -58,17 +59,19 @@ const MAX_DECODED_BLOBS: usize = 64;
 
 /// Forces compilation (call at startup so the first request does not pay for it).
 pub(crate) fn warm_up() {
+    super::classifier::warm_up();
     Lazy::force(&COMPILED);
     Lazy::force(&SPACED_RUN);
     Lazy::force(&BASE64_BLOB);
 }
 
-/// The first rule category that `text` (already NFKC-normalized and cleaned) triggers.
+/// The first rule category that `text` (already NFKC-normalized and cleaned) triggers,
+/// else the policy model's verdict.
 pub(crate) fn check(text: &str) -> Option<Category> {
     if let Some(category) = check_plain(text) {
         return Some(category);
     }
-    check_base64(text)
+    check_base64(text).or_else(|| super::classifier::classify(text))
 }
 
 fn check_plain(text: &str) -> Option<Category> {

@@ -126,7 +126,7 @@ pub(crate) const RULES: &[(Category, Kind, &str)] = &[
     (
         EXT,
         Regex,
-        r"\b(?:reveal|leak|expose|disclose|dump)\s+(?:\w+\s+){0,3}?(?:system\s+prompt|(?:hidden|secret|internal|initial|original)\s+(?:instructions|rules|prompt))\b",
+        r"\b(?:reveal|leak|expose|disclose|dump)\s+(?:(?:the|your|this|that|any|all|of|me|us|full|entire|whole|complete|exact|original|current|hidden|secret|internal|initial)\s+){0,3}?(?:system\s+prompt|(?:hidden|secret|internal|initial|original)\s+(?:instructions|rules|prompt))\b",
     ),
     (
         EXT,
@@ -144,4 +144,25 @@ pub(crate) const RULES: &[(Category, Kind, &str)] = &[
         r"\b(?:system|initial|hidden)\s+(?:prompt|instructions)\b[^.?!\n]{0,30}\b(?:verbatim|word\s+for\s+word)\b",
     ),
     (EXT, Regex, r"\bstarting\s+(?:from|with)\s+.?you\s+are\b"),
+    // --- requests for what the service holds (credentials, the reasoning notes) ---------
+    (
+        EXT,
+        Regex,
+        r"\b(?:what|which|tell|show|give|print|share|reveal|paste|display|list|dump|read|leak|post|output|spell|type|send)\b[^.?!\n]{0,40}?\b(?:your|this\s+(?:service|app|server|backend|deployment|site|bot|chatbot)(?:'s)?|the\s+(?:service|server|backend|deployment)(?:'s)?)\s+(?:\w+\s+){0,3}?(?:api\s+keys?|access\s+tokens?|bearer\s+tokens?|auth(?:orization)?\s+tokens?|secret\s+keys?|signing\s+secrets?|passwords?|credentials|connection\s+strings?|environment\s+variables|env\s+vars?|\.env)\b",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:api\s+)?(?:keys?|tokens?|passwords?|credentials)\s+(?:do|does|did)\s+(?:you|this\s+(?:service|app|server|backend|bot|chatbot))\s+(?:use|send|hold|have)\b",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:notes|scratchpad|draft|memo|thoughts|reasoning|analysis)\s+(?:that\s+)?you\s+(?:wrote|made|took|produced|kept|used|did)\b",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:your|the)\s+(?:private|hidden|internal|raw|planning|reasoning|secret)\s+(?:notes|reasoning|thoughts|scratchpad|draft|memo|analysis)\b|\byour\s+(?:chain\s+of\s+thought|scratchpad)\b|\b(?:reasoning|planning)\s+(?:model|stage|step)(?:'s)?\s+(?:output|notes|draft)\b",
+    ),
 ];

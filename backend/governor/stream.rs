@@ -19,6 +19,7 @@ use super::markdown::{self, MarkdownStage};
 use super::output::Capper;
 use super::reasoning::Dropper;
 use super::secrets::RedactStream;
+use super::transformed::TransformedLeaks;
 use super::unicode::Cleaner;
 use super::{Governor, Refusal};
 use crate::domain::Category;
@@ -31,6 +32,7 @@ pub struct OutputStream<'g> {
     cap: Capper,
     markdown: MarkdownStage,
     leak: LeakTracker,
+    transformed: TransformedLeaks,
 }
 
 impl<'g> OutputStream<'g> {
@@ -43,6 +45,7 @@ impl<'g> OutputStream<'g> {
             cap: Capper::new(governor.config.max_reply_chars),
             markdown: MarkdownStage::default(),
             leak: LeakTracker::new(notes),
+            transformed: TransformedLeaks::new(notes),
         }
     }
 
@@ -77,14 +80,17 @@ impl<'g> OutputStream<'g> {
         }
         self.markdown.push(&capped);
         let leak = &mut self.leak;
+        let transformed = &self.transformed;
         let secrets = &self.governor.configured_secrets;
         self.markdown.drain(
             &self.governor.allowlist,
             finished,
             // A secret that only markup, an entity or an escape kept apart is whole again
             // in what a reader sees: the region is withheld.
+            // A base64, hex, ROT13 or reversed copy of the prompts or notes is a leak too.
             &mut |contents: &markdown::Contents| {
-                secrets.found_in(&contents.visible) || leak.withhold(contents)
+                let encoded = transformed.contains_transformed_copy(&contents.visible);
+                secrets.found_in(&contents.visible) || leak.withhold(contents, encoded)
             },
         )
     }

@@ -91,7 +91,7 @@ impl MarkdownStage {
                     let analysis = Analysis::new(view);
                     if analysis.allows_cut(view, at, line_end) {
                         let (governed, reset) =
-                            self.govern(&analysis, view_end, at, allow, withhold);
+                            self.govern(&analysis, view_end, at, finished, allow, withhold);
                         out.push_str(&self.commit(at, governed, reset));
                     } else {
                         self.scan = at;
@@ -99,7 +99,7 @@ impl MarkdownStage {
                 }
                 _ if finished => {
                     let analysis = Analysis::new(&self.window);
-                    let (governed, reset) = self.govern(&analysis, len, len, allow, withhold);
+                    let (governed, reset) = self.govern(&analysis, len, len, true, allow, withhold);
                     out.push_str(&self.commit(len, governed, reset));
                     break;
                 }
@@ -111,7 +111,7 @@ impl MarkdownStage {
                         Some((analysis_end, at)) => {
                             let analysis = Analysis::new(&self.window[..analysis_end]);
                             let (governed, reset) =
-                                self.govern(&analysis, analysis_end, at, allow, withhold);
+                                self.govern(&analysis, analysis_end, at, false, allow, withhold);
                             out.push_str(&self.commit(at, governed, reset));
                         }
                         None => break,
@@ -147,11 +147,13 @@ impl MarkdownStage {
 
     /// Governs `window[region..at]` with the parse of `window[..view_end]`: the governed
     /// text, and whether the text before `at` is a finished top-level block.
+    #[allow(clippy::too_many_arguments)]
     fn govern(
         &self,
         analysis: &Analysis<'_>,
         view_end: usize,
         at: usize,
+        finished: bool,
         allow: &Allowlist,
         withhold: &mut dyn FnMut(&Contents) -> bool,
     ) -> (String, bool) {
@@ -167,7 +169,9 @@ impl MarkdownStage {
             let trailing = if trailing.is_empty() { " " } else { trailing };
             governed = format!("{WITHHELD}{trailing}");
         }
-        (governed, analysis.between_blocks(at))
+        // A block that ends where the parsed text ends may go on: forget nothing then.
+        let reset = analysis.between_blocks(at) && (at < view_end || finished);
+        (governed, reset)
     }
 
     /// Puts the governed text in place of `window[region..at]` and returns it.

@@ -128,3 +128,41 @@ fn assert_inert(reply: &str, from: &str) {
         }
     }
 }
+
+/// Every reply of the render corpora (tests/corpora/render), streamed in random chunkings
+/// and one character at a time, governs to exactly what the whole reply governs to.
+#[test]
+fn any_chunking_of_the_render_corpora_governs_to_the_whole_reply() {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    let g = governor_with(&["docs.example.com"], &["Sup3r-S3cret-Token-Value"], 4000);
+    let mut rng = StdRng::seed_from_u64(0x5eed);
+    let mut tried = 0;
+    for file in ["benign.json", "hostile.json"] {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpora/render/").to_owned() + file;
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        let corpus: serde_json::Value = serde_json::from_str(&text).expect("corpus is JSON");
+        let cases = corpus["cases"].as_array().expect("cases");
+        for case in cases {
+            let draft = case["reply"].as_str().expect("reply");
+            let notes = case["notes"].as_str().unwrap_or_default();
+            let whole = g.govern_output(draft, notes).map(|r| r.text);
+            let chars: Vec<char> = draft.chars().collect();
+            for round in 0..4 {
+                let mut stream = g.output_stream(notes);
+                let mut out = String::new();
+                let mut at = 0;
+                while at < chars.len() {
+                    let size = if round == 0 { 1 } else { rng.gen_range(1..=48) };
+                    let end = (at + size).min(chars.len());
+                    out.push_str(&stream.push(&chars[at..end].iter().collect::<String>()));
+                    at = end;
+                }
+                let streamed = stream.finish().map(|rest| out + &rest);
+                assert_eq!(streamed, whole, "{} (round {round})", case["name"]);
+                tried += 1;
+            }
+        }
+    }
+    assert!(tried > 1000, "{tried}");
+}
