@@ -17,10 +17,11 @@ use std::time::Duration;
 pub const FOREIGN_ORIGIN: &str = "https://smoke-foreign.invalid";
 
 /// Every check in the order it runs. `cors_allowed_origin` runs only with an origin.
-pub const CHECKS: [&str; 7] = [
+pub const CHECKS: [&str; 8] = [
     "health",
     "ready",
     "chat",
+    "chat_stream",
     "malformed_body",
     "cors_allowed_origin",
     "cors_foreign_origin",
@@ -92,6 +93,7 @@ pub async fn run(options: SmokeOptions) -> SmokeReport {
         timed("health", timeout, checker.health()).await,
         timed("ready", timeout, checker.ready()).await,
         timed("chat", timeout, checker.chat()).await,
+        timed("chat_stream", timeout, checker.chat_stream()).await,
         timed("malformed_body", timeout, checker.malformed_body()).await,
     ];
     if let Some(origin) = origin {

@@ -10,6 +10,10 @@ pub struct Case {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     pub turns: Vec<Turn>,
+    /// Ask for the streamed answer (`Accept: text/event-stream`); the snapshot holds the
+    /// parts in order.
+    #[serde(default)]
+    pub streamed: bool,
     /// Served in order, one per provider request (retries included). Requests beyond the
     /// script get a 500, which the snapshot then shows.
     #[serde(default)]

@@ -39,16 +39,30 @@ async fn replay(case: Case) -> (String, Value) {
         if let (Some(id), false) = (&session_id, new_session) {
             body["session_id"] = json!(id);
         }
-        let response = app
+        let mut request = app
             .client
             .post(app.url("/api/chat"))
             .header("x-request-id", format!("snapshot-{}-{index}", case.name))
-            .json(&body)
-            .send()
-            .await
-            .expect("turn sent");
+            .json(&body);
+        if case.streamed {
+            request = request.header("accept", "text/event-stream");
+        }
+        let response = request.send().await.expect("turn sent");
         let status = response.status().as_u16();
-        let body: Value = response.json().await.expect("JSON response");
+        let text = response.text().await.expect("body");
+        if case.streamed && status == 200 {
+            let parts: Vec<Value> = text
+                .split("\n\n")
+                .filter_map(|event| event.strip_prefix("data: "))
+                .map(|data| serde_json::from_str(data).unwrap_or(json!(data)))
+                .collect();
+            if let Some(id) = parts[0]["messageMetadata"]["session_id"].as_str() {
+                session_id = Some(id.to_owned());
+            }
+            turns.push(json!({ "message": message, "status": status, "parts": parts }));
+            continue;
+        }
+        let body: Value = serde_json::from_str(&text).expect("JSON response");
         if let Some(id) = body["session_id"].as_str() {
             session_id = Some(id.to_owned());
         }
@@ -90,6 +104,10 @@ async fn every_governed_turn_matches_its_golden_snapshot() {
     settings.set_prepend_module_to_snapshot(false);
     settings.set_omit_expression(true);
     settings.add_redaction(".turns[].response.session_id", "[session_id]");
+    settings.add_redaction(
+        ".turns[].parts[].messageMetadata.session_id",
+        "[session_id]",
+    );
     settings.bind(|| {
         for (name, snapshot) in results {
             insta::assert_json_snapshot!(name, snapshot);

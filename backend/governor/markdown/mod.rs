@@ -169,8 +169,10 @@ impl MarkdownStage {
             let trailing = if trailing.is_empty() { " " } else { trailing };
             governed = format!("{WITHHELD}{trailing}");
         }
-        // A block that ends where the parsed text ends may go on: forget nothing then.
-        let reset = analysis.between_blocks(at) && (at < view_end || finished);
+        // A block that ends where the parsed text ends may go on: forget nothing then,
+        // unless that is the end of the reply.
+        let complete = finished && view_end == self.window.len();
+        let reset = analysis.between_blocks(at) && (at < view_end || complete);
         (governed, reset)
     }
 

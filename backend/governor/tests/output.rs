@@ -223,3 +223,10 @@ fn reply_without_visible_text_is_empty() {
     let g = governor();
     assert_eq!(reply(&g, "<think>only thoughts</think>\n\u{200B} "), "");
 }
+
+#[test]
+fn every_line_of_a_code_block_after_a_paragraph_stays_code() {
+    let g = governor();
+    let draft = "Exclude one status:\n\n```sql\nSELECT id, name FROM users\nWHERE status <> 'deleted' AND age >= 18 AND score < 100\nORDER BY name;\n```";
+    assert_eq!(reply(&g, draft), draft);
+}

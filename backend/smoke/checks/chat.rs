@@ -99,6 +99,76 @@ impl Checker {
         )
     }
 
+    /// A streamed turn (`Accept: text/event-stream`) is the AI SDK UI message stream: 200
+    /// `text/event-stream`, `start` first, `finish` (or `error`) then `[DONE]` last, and the
+    /// same request id in the header and the parts.
+    pub async fn chat_stream(&mut self) -> Verdict {
+        let message =
+            serde_json::json!({ "message": "Smoke test: please reply with a short greeting." });
+        let request = self
+            .request(Method::POST, "/api/chat")
+            .header("accept", "text/event-stream")
+            .json(&message);
+        let index = match self
+            .send("chat_stream: POST /api/chat".into(), request)
+            .await
+        {
+            Ok(index) => index,
+            Err(error) => return fail(None, error),
+        };
+        let response = &self.observed[index];
+        let status = Some(response.status);
+        if response.status != 200 || !response.content_type().starts_with("text/event-stream") {
+            return fail(
+                status,
+                format!(
+                    "got {} {}, expected 200 text/event-stream",
+                    response.status,
+                    response.content_type()
+                ),
+            );
+        }
+        let parts: Vec<&str> = response
+            .body
+            .split("\n\n")
+            .filter_map(|event| event.strip_prefix("data: "))
+            .collect();
+        let types: Vec<String> = parts
+            .iter()
+            .map(|data| match serde_json::from_str::<Value>(data) {
+                Ok(part) => part["type"].as_str().unwrap_or("?").to_owned(),
+                Err(_) => (*data).to_owned(),
+            })
+            .collect();
+        let request_id = response.header(REQUEST_ID).unwrap_or_default();
+        let started = parts
+            .first()
+            .and_then(|data| serde_json::from_str::<Value>(data).ok())
+            .is_some_and(|part| part["type"] == "start" && part["messageId"] == request_id);
+        let ended = types.last().map(String::as_str) == Some("[DONE]")
+            && types
+                .iter()
+                .rev()
+                .nth(1)
+                .is_some_and(|t| t == "finish" || t == "error");
+        if !started || !ended {
+            return fail(
+                status,
+                format!(
+                    "parts {types:?} are not start … finish|error, [DONE] for request {request_id}"
+                ),
+            );
+        }
+        let deltas = types.iter().filter(|t| *t == "text-delta").count();
+        pass(
+            status,
+            format!(
+                "200 streamed {} parts, {deltas} text deltas, request_id {request_id}",
+                types.len()
+            ),
+        )
+    }
+
     /// Malformed bodies get a sanitized 4xx: a JSON object with exactly `error` and
     /// `request_id`, the id matching `X-Request-Id`.
     pub async fn malformed_body(&mut self) -> Verdict {
