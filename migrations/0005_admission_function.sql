@@ -16,6 +16,13 @@
 -- The address row, the one every turn from one address shares, is locked last: it is held
 -- for the shortest time.
 --
+-- Hot rows stay HOT: an update that leaves every indexed column as it was is a heap-only
+-- tuple update (no new index entries), which keeps a row every turn updates (one address's
+-- window, one user's) cheap. So `address_limits.expires_at` is the end of its window (it
+-- changes once an hour) and `users.expires_at` moves in whole hours (at least a day after
+-- the user's last turn). `sessions.expires_at` slides exactly with every turn (its TTL can be
+-- seconds); those updates are not HOT.
+--
 -- `synchronous_commit = off` for this transaction only: a database crash may forget the last
 -- fraction of a second of counts (nothing is double-admitted or corrupted), and no turn waits
 -- for a WAL flush. `lock_timeout` bounds any wait for a row another turn holds.
@@ -96,7 +103,7 @@ BEGIN
             -- First turn (or the row was reaped a moment ago): create it, then lock it.
             INSERT INTO users (user_hash, last_seen_at, minute_window_start, minute_count,
                                day_window_start, day_count, expires_at)
-            VALUES (p_user_hash, t, t, 0, t, 0, t + interval '1 day')
+            VALUES (p_user_hash, t, t, 0, t, 0, date_trunc('hour', t) + interval '25 hours')
             ON CONFLICT (user_hash) DO NOTHING;
         END LOOP;
         IF u_minute_start <= t - interval '1 minute' THEN
@@ -161,7 +168,7 @@ BEGIN
             minute_count = u_minute + 1,
             day_window_start = u_day_start,
             day_count = u_day + 1,
-            expires_at = t + interval '1 day'
+            expires_at = date_trunc('hour', t) + interval '25 hours'
         WHERE user_hash = p_user_hash;
     END IF;
     admitted := true;
