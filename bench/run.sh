@@ -573,6 +573,7 @@ main() {
     fact clk_tck "$(getconf CLK_TCK)"
     fact bench_seconds "$BENCH_SECONDS"
     fact git_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    fact binary "$BIN"
     fact git_dirty "$(git -C "$ROOT" status --porcelain -- backend migrations Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
 
     mkdir -p "$RESULTS_DIR"
