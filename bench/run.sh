@@ -19,6 +19,8 @@
 #   BENCH_NODB=1              also measure governed-chat with the in-memory store (0: skip)
 #   BENCH_SESSIONS=1          also measure turns that continue existing sessions (0: skip)
 #   BENCH_SKIP_BUILD=0        1: use the existing target/release binary
+#   BENCH_BIN=                a governed-chat binary to measure instead of target/release's
+#                             (implies no build; e.g. an older build, for a before/after)
 #   BENCH_KEEP=0              1: keep the temp dir (configs, logs, raw wrk output)
 #   BENCH_PG_SSLMODE=         sslmode added to DATABASE_URL (default: none, i.e. the
 #                             driver's "prefer": TLS whenever the server offers it)
@@ -39,6 +41,7 @@ BENCH_INFO_LOG=${BENCH_INFO_LOG:-1}
 BENCH_NODB=${BENCH_NODB:-1}
 BENCH_SESSIONS=${BENCH_SESSIONS:-1}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
+BENCH_BIN=${BENCH_BIN:-}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_PG_SSLMODE=${BENCH_PG_SSLMODE:-}
 BENCH_PG_WAITS=${BENCH_PG_WAITS:-1}
@@ -270,7 +273,7 @@ start_nginx() { # name -> sets REPLY_PID
 # ---------------------------------------------------------------------------------------
 # governed-chat
 # ---------------------------------------------------------------------------------------
-BIN="$ROOT/target/release/governed-chat"
+BIN=${BENCH_BIN:-"$ROOT/target/release/governed-chat"}
 
 app_env() { # port log_level database_url|"" -> env assignments for env -i
     local port=$1 level=$2 url=$3
@@ -442,7 +445,7 @@ main() {
     provision
     log "temp dir $TMP"
 
-    if [ "$BENCH_SKIP_BUILD" != 1 ]; then
+    if [ "$BENCH_SKIP_BUILD" != 1 ] && [ -z "$BENCH_BIN" ]; then
         log "cargo build --release"
         (cd "$ROOT" && cargo build --release --quiet) || die "release build failed"
     fi
@@ -570,11 +573,12 @@ main() {
     fact clk_tck "$(getconf CLK_TCK)"
     fact bench_seconds "$BENCH_SECONDS"
     fact git_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    fact binary "$BIN"
     fact git_dirty "$(git -C "$ROOT" status --porcelain -- backend migrations Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
 
     mkdir -p "$RESULTS_DIR"
     python3 "$BENCH_DIR/report.py" "$RUNS" "$FACTS" "$RESULTS_DIR/$STAMP.json"
-    log "results: $RESULTS_DIR/$STAMP.json"
+    log "results: $RESULTS_DIR/$STAMP.json (took $((SECONDS / 60)) min $((SECONDS % 60)) s)"
 }
 
 : >"$RUNS"

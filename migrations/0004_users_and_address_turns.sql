@@ -2,8 +2,8 @@
 --
 -- * users: per-user quota windows across all of a user's sessions. The user id (Supabase
 --   `sub`) is never stored: only its keyed HMAC-SHA256 (ADDRESS_HASH_KEY, domain-separated
---   from addresses), hex encoded. A row lives one day past the user's last turn (as long as
---   its day window can matter), then the reaper deletes it.
+--   from addresses), hex encoded. A row lives one day (rounded up to the next hour) past the
+--   user's last turn, as long as its day window can matter, then the reaper deletes it.
 -- * sessions.user_hash: the user who created the session (NULL: anonymous). A session
 --   continues only for the same identity; anyone else gets a session of their own.
 -- * address_limits.turns: admitted turns per client address in the hourly window
@@ -19,6 +19,11 @@ CREATE TABLE users (
     expires_at          timestamptz NOT NULL
 );
 CREATE INDEX users_expires_at_idx ON users (expires_at);
+
+-- Room on each page for the new version of a row updated in place (HOT updates, see 0005):
+-- every turn updates one address row and, for a verified user, one user row.
+ALTER TABLE users SET (fillfactor = 50);
+ALTER TABLE address_limits SET (fillfactor = 50);
 
 ALTER TABLE sessions ADD COLUMN user_hash text CHECK (user_hash ~ '^[0-9a-f]{64}$');
 

@@ -11,10 +11,19 @@
 --   2. the session's per-minute / per-day quotas (fixed windows from their first turn);
 --   3. the user's per-minute / per-day quotas across all of the user's sessions;
 --   4. the address's hourly window: new sessions and admitted turns.
--- Rows are locked in that order (session, user, address) and only after every check passed
--- is anything counted, so a refused turn changes no counter and two turns cannot deadlock.
--- The address row, the one every turn from one address shares, is locked last: it is held
--- for the shortest time.
+-- Rows are locked in that order (session, user, address), so two turns cannot deadlock. The
+-- session and user rows are read and locked first, then written; the address row, which
+-- every turn from one address shares, is checked and counted last, in one statement just
+-- before the commit, so it is held for the shortest time. If the address refuses the turn,
+-- the session and user rows get their old values back (they were locked all along, nobody
+-- saw the change): a refused turn changes no counter.
+--
+-- Hot rows stay HOT: an update that leaves every indexed column as it was is a heap-only
+-- tuple update (no new index entries), which keeps a row every turn updates (one address's
+-- window, one user's) cheap. So `address_limits.expires_at` is the end of its window (it
+-- changes once an hour) and `users.expires_at` moves in whole hours (at least a day after
+-- the user's last turn). `sessions.expires_at` slides exactly with every turn (its TTL can be
+-- seconds); those updates are not HOT.
 --
 -- `synchronous_commit = off` for this transaction only: a database crash may forget the last
 -- fraction of a second of counts (nothing is double-admitted or corrupted), and no turn waits
@@ -40,10 +49,13 @@ AS $$
 DECLARE
     t              timestamptz := now();
     continuing     boolean := false;
+    s_old          sessions%ROWTYPE;
     s_minute_start timestamptz;
     s_minute       integer;
     s_day_start    timestamptz;
     s_day          integer;
+    u_old          users%ROWTYPE;
+    u_created      boolean := false;
     u_minute_start timestamptz;
     u_minute       integer;
     u_day_start    timestamptz;
@@ -56,8 +68,7 @@ BEGIN
 
     -- 1. The session.
     IF p_session_id IS NOT NULL THEN
-        SELECT s.minute_window_start, s.minute_count, s.day_window_start, s.day_count
-          INTO s_minute_start, s_minute, s_day_start, s_day
+        SELECT * INTO s_old
           FROM sessions s
          WHERE s.id = p_session_id
            AND s.expires_at > t
@@ -69,6 +80,10 @@ BEGIN
     -- 2. Its quotas.
     IF continuing THEN
         session_id := p_session_id;
+        s_minute_start := s_old.minute_window_start;
+        s_minute := s_old.minute_count;
+        s_day_start := s_old.day_window_start;
+        s_day := s_old.day_count;
         IF s_minute_start <= t - interval '1 minute' THEN
             s_minute_start := t;
             s_minute := 0;
@@ -87,18 +102,19 @@ BEGIN
     -- 3. The user's quotas across sessions.
     IF p_user_hash IS NOT NULL THEN
         LOOP
-            SELECT u.minute_window_start, u.minute_count, u.day_window_start, u.day_count
-              INTO u_minute_start, u_minute, u_day_start, u_day
-              FROM users u
-             WHERE u.user_hash = p_user_hash
-               FOR UPDATE;
+            SELECT * INTO u_old FROM users u WHERE u.user_hash = p_user_hash FOR UPDATE;
             EXIT WHEN FOUND;
             -- First turn (or the row was reaped a moment ago): create it, then lock it.
             INSERT INTO users (user_hash, last_seen_at, minute_window_start, minute_count,
                                day_window_start, day_count, expires_at)
-            VALUES (p_user_hash, t, t, 0, t, 0, t + interval '1 day')
+            VALUES (p_user_hash, t, t, 0, t, 0, date_trunc('hour', t) + interval '25 hours')
             ON CONFLICT (user_hash) DO NOTHING;
+            u_created := FOUND;
         END LOOP;
+        u_minute_start := u_old.minute_window_start;
+        u_minute := u_old.minute_count;
+        u_day_start := u_old.day_window_start;
+        u_day := u_old.day_count;
         IF u_minute_start <= t - interval '1 minute' THEN
             u_minute_start := t;
             u_minute := 0;
@@ -108,34 +124,21 @@ BEGIN
             u_day := 0;
         END IF;
         IF u_minute >= p_user_per_minute OR u_day >= p_user_per_day THEN
+            IF u_created THEN
+                DELETE FROM users WHERE user_hash = p_user_hash;
+            END IF;
             RETURN;
         END IF;
     END IF;
-
-    -- 4. The address's hourly window: checked and counted in one statement.
-    IF p_address_hash IS NOT NULL THEN
-        IF p_turns_per_hour < 1 OR (NOT continuing AND p_new_sessions_per_hour < 1) THEN
-            RETURN;
+    IF p_address_hash IS NOT NULL
+       AND (p_turns_per_hour < 1 OR (NOT continuing AND p_new_sessions_per_hour < 1)) THEN
+        IF u_created THEN
+            DELETE FROM users WHERE user_hash = p_user_hash;
         END IF;
-        INSERT INTO address_limits AS a (address_hash, window_start, new_sessions, turns, expires_at)
-        VALUES (p_address_hash, t, CASE WHEN continuing THEN 0 ELSE 1 END, 1, t + interval '1 hour')
-        ON CONFLICT (address_hash) DO UPDATE SET
-            new_sessions = CASE WHEN a.window_start > t - interval '1 hour'
-                                THEN a.new_sessions ELSE 0 END + EXCLUDED.new_sessions,
-            turns = CASE WHEN a.window_start > t - interval '1 hour' THEN a.turns ELSE 0 END + 1,
-            window_start = CASE WHEN a.window_start > t - interval '1 hour'
-                                THEN a.window_start ELSE t END,
-            expires_at = CASE WHEN a.window_start > t - interval '1 hour'
-                              THEN a.window_start ELSE t END + interval '1 hour'
-        WHERE a.window_start <= t - interval '1 hour'
-           OR (a.turns < p_turns_per_hour
-               AND (continuing OR a.new_sessions < p_new_sessions_per_hour));
-        IF NOT FOUND THEN
-            RETURN;
-        END IF;
+        RETURN;
     END IF;
 
-    -- Every check passed: count the turn.
+    -- The session and the user are within their quotas: count the turn on them.
     IF continuing THEN
         UPDATE sessions SET
             minute_window_start = s_minute_start,
@@ -152,7 +155,6 @@ BEGIN
                               user_hash)
         VALUES (p_fresh_id, t, t, t + make_interval(secs => p_session_ttl_seconds), 1,
                 t, 1, t, 1, p_user_hash);
-        session_id := p_fresh_id;
     END IF;
     IF p_user_hash IS NOT NULL THEN
         UPDATE users SET
@@ -161,11 +163,61 @@ BEGIN
             minute_count = u_minute + 1,
             day_window_start = u_day_start,
             day_count = u_day + 1,
-            expires_at = t + interval '1 day'
+            expires_at = date_trunc('hour', t) + interval '25 hours'
         WHERE user_hash = p_user_hash;
     END IF;
+
+    -- 4. The address's hourly window: checked and counted in one statement, last.
+    IF p_address_hash IS NOT NULL THEN
+        INSERT INTO address_limits AS a (address_hash, window_start, new_sessions, turns, expires_at)
+        VALUES (p_address_hash, t, CASE WHEN continuing THEN 0 ELSE 1 END, 1, t + interval '1 hour')
+        ON CONFLICT (address_hash) DO UPDATE SET
+            new_sessions = CASE WHEN a.window_start > t - interval '1 hour'
+                                THEN a.new_sessions ELSE 0 END + EXCLUDED.new_sessions,
+            turns = CASE WHEN a.window_start > t - interval '1 hour' THEN a.turns ELSE 0 END + 1,
+            window_start = CASE WHEN a.window_start > t - interval '1 hour'
+                                THEN a.window_start ELSE t END,
+            expires_at = CASE WHEN a.window_start > t - interval '1 hour'
+                              THEN a.window_start ELSE t END + interval '1 hour'
+        WHERE a.window_start <= t - interval '1 hour'
+           OR (a.turns < p_turns_per_hour
+               AND (continuing OR a.new_sessions < p_new_sessions_per_hour));
+        IF NOT FOUND THEN
+            -- Refused: put the session and the user back as they were.
+            IF continuing THEN
+                UPDATE sessions SET
+                    minute_window_start = s_old.minute_window_start,
+                    minute_count = s_old.minute_count,
+                    day_window_start = s_old.day_window_start,
+                    day_count = s_old.day_count,
+                    turn_count = s_old.turn_count,
+                    last_seen_at = s_old.last_seen_at,
+                    expires_at = s_old.expires_at
+                WHERE id = p_session_id;
+            ELSE
+                DELETE FROM sessions WHERE id = p_fresh_id;
+            END IF;
+            IF u_created THEN
+                DELETE FROM users WHERE user_hash = p_user_hash;
+            ELSIF p_user_hash IS NOT NULL THEN
+                UPDATE users SET
+                    last_seen_at = u_old.last_seen_at,
+                    minute_window_start = u_old.minute_window_start,
+                    minute_count = u_old.minute_count,
+                    day_window_start = u_old.day_window_start,
+                    day_count = u_old.day_count,
+                    expires_at = u_old.expires_at
+                WHERE user_hash = p_user_hash;
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
+
     admitted := true;
     new_session := NOT continuing;
+    IF NOT continuing THEN
+        session_id := p_fresh_id;
+    END IF;
 END
 $$;
 

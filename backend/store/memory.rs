@@ -7,7 +7,7 @@ use super::status::{RequestCount, RowAge, SchemaStatus, StatusReport};
 use super::{migrate, Admission, AdmissionRequest, ReapReport, RequestRecord, SchemaState};
 use crate::config::{QuotaSettings, RetentionSettings};
 use crate::domain::SessionId;
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -97,6 +97,13 @@ impl Window {
             Window::opened(now, 0)
         }
     }
+}
+
+/// A user row lives at least a day past the user's last turn, in whole hours like Postgres
+/// (`date_trunc('hour', t) + 25 hours`).
+fn user_expiry(now: DateTime<Utc>) -> DateTime<Utc> {
+    let hour = now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now);
+    after(hour, TimeDelta::hours(25))
 }
 
 fn delta(duration: std::time::Duration) -> TimeDelta {
@@ -241,7 +248,7 @@ impl MemoryStore {
                     last_seen_at: now,
                     minute: minute.counted(),
                     day: day.counted(),
-                    expires_at: after(now, TimeDelta::days(1)),
+                    expires_at: user_expiry(now),
                 },
             );
         }

@@ -246,3 +246,27 @@ fn status_counts_active_sessions_and_recent_requests_by_outcome_and_category() {
         "the two-day-old row is past its TTL"
     );
 }
+
+#[test]
+fn a_users_row_outlives_their_last_turn_by_a_day_then_is_reaped_and_status_counts_it_meanwhile() {
+    let fixture = Fixture::new(10, 100, 5);
+    fixture.store.admit(AdmissionRequest {
+        session_id: None,
+        client_address: None,
+        user: Some("5b0c8a4e-1f3d-4e2a-9c6b-7d8e9f0a1b2c".to_owned()),
+    });
+    assert_eq!(fixture.store.status().users_last_24h, 1);
+    assert!(fixture
+        .store
+        .state
+        .lock()
+        .users
+        .keys()
+        .all(|key| key.len() == 64 && !key.contains("5b0c8a4e")));
+    fixture.advance(TimeDelta::hours(23));
+    assert_eq!(fixture.store.reap_once().users, 0);
+    assert_eq!(fixture.store.status().users_last_24h, 1);
+    fixture.advance(TimeDelta::hours(3));
+    assert_eq!(fixture.store.status().users_last_24h, 0);
+    assert_eq!(fixture.store.reap_once().users, 1);
+}

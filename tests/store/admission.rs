@@ -211,4 +211,9 @@ async fn the_new_session_limit_per_address_holds_across_replicas_and_dropped_ses
         scalar(&client, "SELECT count(*) FROM address_limits").await,
         "2"
     );
+    assert_eq!(
+        scalar(&client, "SELECT count(*) FROM sessions").await,
+        "6",
+        "a refused turn leaves no session behind"
+    );
 }

@@ -240,3 +240,44 @@ async fn a_users_per_minute_quota_admits_exactly_n_of_many_concurrent_turns_acro
     }
     assert_eq!((admitted, refused), (10, 20));
 }
+
+on_both_stores!(
+    a_turn_the_address_refuses_takes_nothing_from_the_session_or_the_user,
+    |s: TestSettings| s.with_quota(3, 1_000, 100).with_turn_limits(2, 3, 1_000)
+);
+async fn a_turn_the_address_refuses_takes_nothing_from_the_session_or_the_user(
+    replicas: Vec<Arc<Store>>,
+) {
+    const BUSY: &str = "198.51.100.70";
+    const OTHER: &str = "198.51.100.71";
+    let alices = new_session_id(&admit_as(&replicas[0], Some(ALICE), None, Some(BUSY)).await);
+    assert_eq!(
+        admit_as(&replicas[1], Some(ALICE), Some(&alices), Some(BUSY)).await,
+        continued(&alices)
+    );
+    for store in &replicas {
+        assert_eq!(
+            admit_as(store, Some(ALICE), Some(&alices), Some(BUSY)).await,
+            Admission::OverQuota {
+                session_id: Some(alices.clone())
+            },
+            "the address has spent its two turns"
+        );
+    }
+    // Two turns counted on the session and the user, whose limits are three: one is left.
+    assert_eq!(
+        admit_as(&replicas[2], Some(ALICE), Some(&alices), Some(OTHER)).await,
+        continued(&alices)
+    );
+    assert_eq!(
+        admit_as(&replicas[0], Some(ALICE), Some(&alices), Some(OTHER)).await,
+        Admission::OverQuota {
+            session_id: Some(alices.clone())
+        }
+    );
+    assert_eq!(
+        admit_as(&replicas[1], Some(ALICE), None, Some(OTHER)).await,
+        REFUSED_WITHOUT_SESSION,
+        "the user's minute is spent too"
+    );
+}
