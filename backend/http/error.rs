@@ -96,9 +96,7 @@ pub fn turn_status(result: &crate::turn::TurnResult) -> StatusCode {
             Category::ProviderUnavailable
             | Category::ProviderBadResponse
             | Category::ProviderAuth
-            | Category::ProviderRejected => {
-                StatusCode::BAD_GATEWAY
-            }
+            | Category::ProviderRejected => StatusCode::BAD_GATEWAY,
             Category::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::SERVICE_UNAVAILABLE,
         },

@@ -22,6 +22,8 @@ mod proxy;
 mod stub;
 
 mod database_faults;
+mod drain;
 mod process_faults;
+mod provider_actionable;
 mod provider_faults;
 mod support;
