@@ -114,7 +114,8 @@ impl OpenAiClient {
         deadline: Duration,
     ) -> Result<Completion, ProviderError> {
         let Some(permit) = self.breaker.admit() else {
-            tracing::info!(
+            // Debug: the turn's own line records it, and the opening was logged at warn.
+            tracing::debug!(
                 stage = stage.as_str(),
                 outcome = ProviderError::Unavailable.category().as_str(),
                 attempts = 0,
