@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod governor;
 pub mod http;
+pub mod io_runtime;
 pub mod metrics;
 pub mod provider;
 pub mod readiness;

@@ -17,7 +17,7 @@ struct TurnLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProviderLabels {
     stage: &'static str,
-    status_class: &'static str,
+    category: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -34,6 +34,8 @@ pub struct Metrics {
     turn_seconds: Histogram,
     provider_seconds: Histogram,
     overhead_seconds: Histogram,
+    provider_breaker_state: Gauge,
+    provider_breaker_opened: Counter,
     writer_queue_depth: Gauge,
     writer_dropped: Counter,
     writer_written: Counter,
@@ -43,6 +45,9 @@ pub struct Metrics {
 
 /// Gauges and counters owned elsewhere (writer, reaper, readiness), read at scrape time.
 pub struct ScrapeInputs {
+    /// 0 closed, 1 open, 2 half-open.
+    pub provider_breaker_state: i64,
+    pub provider_breaker_opened: u64,
     pub writer_queue_depth: usize,
     pub writer_dropped: u64,
     pub writer_written: u64,
@@ -66,6 +71,8 @@ impl Metrics {
         let turn_seconds = Histogram::new(buckets());
         let provider_seconds = Histogram::new(buckets());
         let overhead_seconds = Histogram::new(buckets());
+        let provider_breaker_state = Gauge::default();
+        let provider_breaker_opened = Counter::default();
         let writer_queue_depth = Gauge::default();
         let writer_dropped = Counter::default();
         let writer_written = Counter::default();
@@ -86,8 +93,18 @@ impl Metrics {
         registry.register("turns", "Chat turns by outcome and category", turns.clone());
         registry.register(
             "provider_calls",
-            "Provider calls by stage and status class (2xx, or the failure: 4xx, timeout, unavailable, bad_response)",
+            "Provider calls by stage and category (none for a completed call, else what failed: provider.auth, provider.rejected, provider.rate_limited, provider.timeout, provider.unavailable, provider.bad_response)",
             provider_calls.clone(),
+        );
+        registry.register(
+            "provider_breaker_state",
+            "The provider circuit breaker: 0 closed, 1 open (calls fail fast), 2 half-open (one probe in flight)",
+            provider_breaker_state.clone(),
+        );
+        registry.register(
+            "provider_breaker_opened",
+            "Times the provider circuit breaker opened (including after a failed probe)",
+            provider_breaker_opened.clone(),
         );
         registry.register(
             "turn_duration_seconds",
@@ -134,6 +151,8 @@ impl Metrics {
             turn_seconds,
             provider_seconds,
             overhead_seconds,
+            provider_breaker_state,
+            provider_breaker_opened,
             writer_queue_depth,
             writer_dropped,
             writer_written,
@@ -168,31 +187,26 @@ impl Metrics {
             .observe(total.saturating_sub(provider).as_secs_f64());
     }
 
-    /// `status_class` is `2xx` for a completed call; a failed call (after its retries) is
-    /// labelled by what failed: `4xx` (rate limited, 429), `timeout`, `unavailable` (5xx,
-    /// 401/403 or no connection) or `bad_response`.
+    /// `category` is `none` for a completed call; a failed call (after its retries) is
+    /// labelled by its category (`provider.auth`, `provider.unavailable`, ...).
     pub fn record_provider_call(
         &self,
         stage: &'static str,
         failure: Option<crate::provider::ProviderError>,
     ) {
-        use crate::provider::ProviderError;
-        let status_class = match failure {
-            None => "2xx",
-            Some(ProviderError::RateLimited) => "4xx",
-            Some(ProviderError::Timeout) => "timeout",
-            Some(ProviderError::Unavailable) => "unavailable",
-            Some(ProviderError::BadResponse) => "bad_response",
-        };
+        let category = failure.map_or("none", |error| error.category().as_str());
         self.provider_calls
-            .get_or_create(&ProviderLabels {
-                stage,
-                status_class,
-            })
+            .get_or_create(&ProviderLabels { stage, category })
             .inc();
     }
 
     pub fn encode(&self, inputs: ScrapeInputs) -> String {
+        self.provider_breaker_state
+            .set(inputs.provider_breaker_state);
+        catch_up(
+            &self.provider_breaker_opened,
+            inputs.provider_breaker_opened,
+        );
         self.writer_queue_depth
             .set(i64::try_from(inputs.writer_queue_depth).unwrap_or(i64::MAX));
         catch_up(&self.writer_dropped, inputs.writer_dropped);

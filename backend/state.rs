@@ -29,6 +29,8 @@ pub struct AppState {
 impl AppState {
     pub fn scrape_inputs(&self) -> crate::metrics::ScrapeInputs {
         crate::metrics::ScrapeInputs {
+            provider_breaker_state: self.provider.breaker_state().as_gauge(),
+            provider_breaker_opened: self.provider.breaker_opened(),
             writer_queue_depth: self.writer.queue_depth(),
             writer_dropped: self.writer.dropped(),
             writer_written: self.writer.written(),

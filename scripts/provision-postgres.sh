@@ -3,7 +3,10 @@
 #   - PostgreSQL answering on 127.0.0.1:5432 (trust auth on 127.0.0.1, ssl on), installed
 #     and started with apt-get when nothing answers there;
 #   - a private pgbouncer in transaction mode on 127.0.0.1:6432 in front of it, so the same
-#     tests can run a second time through a transaction-mode pooler.
+#     tests can run a second time through a transaction-mode pooler;
+#   - the server binaries (initdb, pg_ctl under /usr/lib/postgresql/<version>/bin) and
+#     runuser, for the fault test that restarts a private cluster of its own
+#     (tests/common/pg_cluster.rs).
 # Run as root (or with sudo available). Fails loudly, with a reason, when anything is missing.
 #
 #   scripts/provision-postgres.sh
@@ -118,6 +121,13 @@ fi
 command -v psql >/dev/null 2>&1 || apt_install postgresql-client
 ensure_ssl
 say "PostgreSQL ready: $(psql_at "$PG_PORT" 'SHOW server_version'), ssl on"
+
+if ! ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    apt_install postgresql
+fi
+command -v runuser >/dev/null 2>&1 || apt_install util-linux
+id postgres >/dev/null 2>&1 || die "the postgres user is missing (the postgresql package creates it)"
+say "server binaries for private test clusters: $(ls -d /usr/lib/postgresql/*/bin | tail -n1)"
 
 if answers "$BOUNCER_PORT"; then
     say "something already answers on 127.0.0.1:$BOUNCER_PORT; assuming it is pgbouncer"

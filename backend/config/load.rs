@@ -266,6 +266,13 @@ impl Reader<'_> {
                     64 << 20,
                 ),
                 max_tokens: self.number("PROVIDER_MAX_TOKENS", 1_024, 1, 128_000),
+                breaker_failures: self.number("PROVIDER_BREAKER_FAILURES", 5, 0, 1_000),
+                breaker_cooldown: self.millis(
+                    "PROVIDER_BREAKER_COOLDOWN_MS",
+                    30_000,
+                    100,
+                    3_600_000,
+                ),
             },
             limits: LimitSettings {
                 max_message_chars: self.number("MAX_MESSAGE_CHARS", 4_000, 1, 1_000_000),

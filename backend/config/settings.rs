@@ -132,6 +132,12 @@ pub struct ProviderSettings {
     pub max_response_bytes: usize,
     /// `PROVIDER_MAX_TOKENS`: `max_tokens` sent per stage, default 1024.
     pub max_tokens: u32,
+    /// `PROVIDER_BREAKER_FAILURES`: consecutive failed provider calls that open the circuit
+    /// breaker, default 5; 0 disables it.
+    pub breaker_failures: u32,
+    /// `PROVIDER_BREAKER_COOLDOWN_MS`: how long an open breaker fails calls fast before it
+    /// lets one probe through, default 30000.
+    pub breaker_cooldown: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -5,6 +5,7 @@
 //! - [`endpoint`]: the endpoint URL and the `Authorization` header.
 //! - [`wire`]: the request and response bodies on the wire.
 //! - [`retry`]: which failures are retried, jittered backoff and `Retry-After`.
+//! - [`breaker`]: the circuit breaker that fails turns fast while the provider is down.
 //! - [`body`]: reading a response body with a byte cap.
 //! - [`offline`]: the provider used in development when no key is configured.
 use crate::domain::Category;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 mod body;
+mod breaker;
 mod endpoint;
 mod offline;
 mod openai;
@@ -19,10 +21,10 @@ mod retry;
 mod sse;
 mod wire;
 
-pub use sse::Pieces;
-
+pub use breaker::BreakerState;
 pub use offline::OfflineProvider;
 pub use openai::OpenAiClient;
+pub use sse::Pieces;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ChatMessage {
@@ -77,6 +79,12 @@ pub enum ProviderError {
     BadResponse,
     #[error("provider rate limited us")]
     RateLimited,
+    /// 401/403: the key is wrong, revoked or not allowed this model.
+    #[error("provider refused our credentials")]
+    Auth,
+    /// 400/404/413/422: the upstream refused this request (model name, size, parameters).
+    #[error("provider rejected the request")]
+    Rejected,
 }
 
 impl ProviderError {
@@ -86,6 +94,8 @@ impl ProviderError {
             ProviderError::Unavailable => Category::ProviderUnavailable,
             ProviderError::BadResponse => Category::ProviderBadResponse,
             ProviderError::RateLimited => Category::ProviderRateLimited,
+            ProviderError::Auth => Category::ProviderAuth,
+            ProviderError::Rejected => Category::ProviderRejected,
         }
     }
 }
@@ -160,6 +170,22 @@ impl Provider {
         match self {
             Provider::OpenAi(_) => "openai",
             Provider::Offline(_) => "offline",
+        }
+    }
+
+    /// The circuit breaker's state (always closed for the offline provider).
+    pub fn breaker_state(&self) -> BreakerState {
+        match self {
+            Provider::OpenAi(client) => client.breaker_state(),
+            Provider::Offline(_) => BreakerState::Closed,
+        }
+    }
+
+    /// How many times the circuit breaker has opened since start.
+    pub fn breaker_opened(&self) -> u64 {
+        match self {
+            Provider::OpenAi(client) => client.breaker_opened(),
+            Provider::Offline(_) => 0,
         }
     }
 

@@ -1,20 +1,24 @@
 //! The OpenAI-compatible Chat Completions client: one pooled `reqwest::Client`, a bounded
-//! retry loop, and the whole call held to the caller's deadline.
+//! retry loop, and the whole call held to the caller's deadline. Each call runs on the
+//! [`IoRuntime`] (so pooled connections outlive the HTTP worker that opened them) behind
+//! the circuit [`Breaker`].
 //!
 //! Nothing upstream-controlled is logged or returned: no body, no key, no base URL (it may
 //! hold credentials; `reqwest::Error`'s `Display` includes the URL, so it is never logged).
 use super::body::read_capped;
+use super::breaker::{Breaker, BreakerState};
 use super::endpoint::{bearer, chat_completions_url};
 use super::retry::{self, Failure};
 use super::sse::{pieces, Pieces};
 use super::wire::{self, ChatRequest};
 use super::{ChatMessage, Completion, ProviderError, Stage};
 use crate::config::ProviderSettings;
+use crate::io_runtime::IoRuntime;
 use anyhow::Context;
 use bytes::Bytes;
+use futures::StreamExt;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep, timeout, timeout_at, Instant};
@@ -22,10 +26,12 @@ use tokio::time::{sleep, timeout, timeout_at, Instant};
 /// How long an idle pooled connection is kept.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Cheap to clone: the settings and the connection pool are shared.
+/// Cheap to clone: the settings, the connection pool and the breaker are shared.
 #[derive(Clone)]
 pub struct OpenAiClient {
     inner: Arc<Inner>,
+    breaker: Arc<Breaker>,
+    io: IoRuntime,
 }
 
 struct Inner {
@@ -59,7 +65,8 @@ impl std::fmt::Debug for OpenAiClient {
 
 impl OpenAiClient {
     /// Builds the client. Fails (without echoing the key or URL) when there is no key, the
-    /// key cannot be a header value, or the base URL is not an http(s) URL.
+    /// key cannot be a header value, or the base URL is not an http(s) URL. Calls will run
+    /// on the runtime this is called on (see [`IoRuntime::current`]).
     pub fn new(settings: &ProviderSettings) -> anyhow::Result<Self> {
         let key = settings
             .api_key
@@ -87,6 +94,11 @@ impl OpenAiClient {
         };
         Ok(OpenAiClient {
             inner: Arc::new(inner),
+            breaker: Arc::new(Breaker::new(
+                settings.breaker_failures,
+                settings.breaker_cooldown,
+            )),
+            io: IoRuntime::current()?,
         })
     }
 
@@ -96,43 +108,115 @@ impl OpenAiClient {
     }
 
     /// One stage call: attempts, backoff sleeps and body reads all end within `deadline`.
+    /// While the breaker is open it fails at once with `Unavailable`, without a request.
     pub async fn complete(
         &self,
         stage: Stage,
         messages: &[ChatMessage],
         deadline: Duration,
     ) -> Result<Completion, ProviderError> {
-        self.inner.complete(stage, messages, deadline).await
+        let Some(permit) = self.breaker.admit() else {
+            // Debug: the turn's own line records it, and the opening was logged at warn.
+            tracing::debug!(
+                stage = stage.as_str(),
+                outcome = ProviderError::Unavailable.category().as_str(),
+                attempts = 0,
+                breaker = "open",
+                "provider call failed fast: the circuit breaker is open"
+            );
+            return Err(ProviderError::Unavailable);
+        };
+        let request = ChatRequest::new(self.inner.model(stage), messages, self.inner.max_tokens);
+        // Serialising strings and integers cannot fail; treat it as a bad exchange if it does.
+        let result = match serde_json::to_vec(&request) {
+            Ok(body) => {
+                let inner = Arc::clone(&self.inner);
+                let call = async move { inner.complete(stage, Bytes::from(body), deadline).await };
+                // Stopped: the process is exiting and the call never finished.
+                self.io
+                    .run(call)
+                    .await
+                    .unwrap_or(Err(ProviderError::Unavailable))
+            }
+            Err(_) => Err(ProviderError::BadResponse),
+        };
+        permit.finish(&result);
+        result
     }
 
-    /// One stage call answered as a stream (`stream: true`): retried like `complete` until
-    /// the upstream answers 2xx, then its pieces as they arrive (see `sse.rs`). Returns the
-    /// pieces and the upstream status.
+    pub fn breaker_state(&self) -> BreakerState {
+        self.breaker.state()
+    }
+
+    pub fn breaker_opened(&self) -> u64 {
+        self.breaker.opened()
+    }
+
+    /// One stage call answered as a stream (`stream: true`): opened (retried like
+    /// `complete` until the upstream answers 2xx) under the breaker, then its pieces as they
+    /// arrive (see `sse.rs`), read on the I/O runtime. Returns the pieces and the status.
     pub async fn stream(
         &self,
         stage: Stage,
         messages: &[ChatMessage],
         deadline: Duration,
     ) -> Result<(Pieces, u16), ProviderError> {
-        self.inner.stream(stage, messages, deadline).await
+        let Some(permit) = self.breaker.admit() else {
+            tracing::debug!(
+                stage = stage.as_str(),
+                outcome = ProviderError::Unavailable.category().as_str(),
+                attempts = 0,
+                breaker = "open",
+                "provider stream failed fast: the circuit breaker is open"
+            );
+            return Err(ProviderError::Unavailable);
+        };
+        let request =
+            ChatRequest::new(self.inner.model(stage), messages, self.inner.max_tokens).streamed();
+        let opened = match serde_json::to_vec(&request) {
+            Ok(body) => {
+                let inner = Arc::clone(&self.inner);
+                let open =
+                    async move { inner.open_stream(stage, Bytes::from(body), deadline).await };
+                self.io
+                    .run(open)
+                    .await
+                    .unwrap_or(Err(ProviderError::Unavailable))
+            }
+            Err(_) => Err(ProviderError::BadResponse),
+        };
+        permit.finish(&opened);
+        let (response, status) = opened?;
+        let pieces = pieces(
+            response,
+            self.inner.request_timeout,
+            self.inner.max_response_bytes,
+        );
+        Ok((self.io.forward(pieces, 16).boxed(), status))
     }
 }
 
+/// What a call saw upstream, for its log line: how many attempts, the last HTTP status.
+#[derive(Default)]
+struct Trace {
+    attempts: u32,
+    status: Option<u16>,
+}
+
 impl Inner {
-    async fn stream(
+    /// Sends the streamed request, retried like `run` until the upstream answers 2xx, and
+    /// returns the response (its body not yet read) with its status.
+    async fn open_stream(
         &self,
         stage: Stage,
-        messages: &[ChatMessage],
+        body: Bytes,
         deadline: Duration,
-    ) -> Result<(Pieces, u16), ProviderError> {
+    ) -> Result<(reqwest::Response, u16), ProviderError> {
         let started = Instant::now();
         let end = started
             .checked_add(deadline)
             .or_else(|| started.checked_add(Duration::from_secs(86_400)))
             .unwrap_or(started);
-        let request = ChatRequest::new(self.model(stage), messages, self.max_tokens).streamed();
-        let body =
-            Bytes::from(serde_json::to_vec(&request).map_err(|_| ProviderError::BadResponse)?);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -148,36 +232,36 @@ impl Inner {
                         status,
                         "provider stream opened"
                     );
-                    let pieces = pieces(response, self.request_timeout, self.max_response_bytes);
-                    return Ok((pieces, status));
+                    return Ok((response, status));
                 }
-                Ok(Err(failure)) => failure,
-                Err(_) => Failure::fatal(ProviderError::Timeout),
+                Ok(Err((failure, status))) => (failure, status),
+                Err(_) => (Failure::fatal(ProviderError::Timeout), None),
             };
-            tracing::info!(
-                stage = stage.as_str(),
-                attempt,
-                outcome = failure.error.category().as_str(),
-                "provider stream attempt failed"
-            );
-            if !failure.retryable || attempt > self.max_retries {
-                return Err(failure.error);
+            let (failure, status) = failure;
+            let last = !failure.retryable || attempt > self.max_retries;
+            let delay = retry::delay_before(attempt, &failure).filter(|delay| {
+                Instant::now()
+                    .checked_add(*delay)
+                    .is_some_and(|wake| wake < end)
+            });
+            match delay {
+                Some(delay) if !last => sleep(delay).await,
+                _ => {
+                    tracing::info!(
+                        stage = stage.as_str(),
+                        outcome = failure.error.category().as_str(),
+                        upstream_status = status,
+                        attempts = attempt,
+                        "provider call failed"
+                    );
+                    return Err(failure.error);
+                }
             }
-            let Some(delay) = retry::delay_before(attempt, &failure) else {
-                return Err(failure.error);
-            };
-            if Instant::now()
-                .checked_add(delay)
-                .is_none_or(|wake| wake >= end)
-            {
-                return Err(failure.error);
-            }
-            sleep(delay).await;
         }
     }
 
-    /// Sends the request and returns the response once its status says success.
-    async fn open(&self, body: Bytes) -> Result<reqwest::Response, Failure> {
+    /// Sends the request; the response once its status says success.
+    async fn open(&self, body: Bytes) -> Result<reqwest::Response, (Failure, Option<u16>)> {
         let response = self
             .http
             .post(self.endpoint.clone())
@@ -187,12 +271,11 @@ impl Inner {
             .body(body)
             .send()
             .await
-            .map_err(|error| retry::classify_transport(&error))?;
+            .map_err(|error| (retry::classify_transport(&error), None))?;
+        let code = response.status().as_u16();
         if !response.status().is_success() {
-            return Err(retry::classify_status(
-                response.status().as_u16(),
-                response.headers(),
-            ));
+            // The body of an error response is never read, logged or returned.
+            return Err((retry::classify_status(code, response.headers()), Some(code)));
         }
         Ok(response)
     }
@@ -204,10 +287,12 @@ impl Inner {
         }
     }
 
+    /// The call with its retries, held to `deadline`, and its one log line: the stage, the
+    /// outcome, the upstream's last status code and the attempts (numbers only, never a body).
     async fn complete(
         &self,
         stage: Stage,
-        messages: &[ChatMessage],
+        body: Bytes,
         deadline: Duration,
     ) -> Result<Completion, ProviderError> {
         let started = Instant::now();
@@ -215,28 +300,24 @@ impl Inner {
             .checked_add(deadline)
             .or_else(|| started.checked_add(Duration::from_secs(86_400)))
             .unwrap_or(started);
-        let request = ChatRequest::new(self.model(stage), messages, self.max_tokens);
-        // Serialising strings and integers cannot fail; treat it as a bad exchange if it does.
-        let body =
-            Bytes::from(serde_json::to_vec(&request).map_err(|_| ProviderError::BadResponse)?);
-        let attempts = AtomicU32::new(0);
-        let result = timeout_at(end, self.run(stage, body, end, &attempts))
+        let mut trace = Trace::default();
+        let result = timeout_at(end, self.run(stage, body, end, &mut trace))
             .await
             .unwrap_or(Err(ProviderError::Timeout));
-        let attempts = attempts.load(Ordering::Relaxed);
         let duration_ms = started.elapsed().as_millis() as u64;
         match &result {
             Ok(done) => tracing::debug!(
                 stage = stage.as_str(),
                 status = done.status,
-                attempts,
+                attempts = trace.attempts,
                 duration_ms,
                 "provider call succeeded"
             ),
             Err(error) => tracing::info!(
                 stage = stage.as_str(),
                 outcome = error.category().as_str(),
-                attempts,
+                upstream_status = trace.status,
+                attempts = trace.attempts,
                 duration_ms,
                 "provider call failed"
             ),
@@ -249,13 +330,15 @@ impl Inner {
         stage: Stage,
         body: Bytes,
         end: Instant,
-        attempts: &AtomicU32,
+        trace: &mut Trace,
     ) -> Result<Completion, ProviderError> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            attempts.store(attempt, Ordering::Relaxed);
-            let failure = match self.attempt(stage, attempt, body.clone(), end).await {
+            trace.attempts = attempt;
+            let outcome = self.attempt(stage, attempt, body.clone(), end).await;
+            trace.status = outcome.1.or(trace.status);
+            let failure = match outcome.0 {
                 Ok(completion) => return Ok(completion),
                 Err(failure) => failure,
             };
@@ -276,14 +359,15 @@ impl Inner {
         }
     }
 
-    /// One HTTP exchange, held to `request_timeout` and to what is left of the deadline.
+    /// One HTTP exchange, held to `request_timeout` and to what is left of the deadline,
+    /// with the HTTP status it got (if it got that far).
     async fn attempt(
         &self,
         stage: Stage,
         attempt: u32,
         body: Bytes,
         end: Instant,
-    ) -> Result<Completion, Failure> {
+    ) -> (Result<Completion, Failure>, Option<u16>) {
         let started = Instant::now();
         let budget = self
             .request_timeout
@@ -304,11 +388,12 @@ impl Inner {
             outcome,
             "provider attempt"
         );
-        result.map(|text| Completion {
+        let result = result.map(|text| Completion {
             text,
             status: status.unwrap_or(200),
             attempts: attempt,
-        })
+        });
+        (result, status)
     }
 
     async fn exchange(&self, body: Bytes, status: &mut Option<u16>) -> Result<String, Failure> {

@@ -43,13 +43,17 @@ impl Failure {
     }
 }
 
-/// A non-2xx status. Retried: 429, 502, 503, 504. 500 and other 5xx, 401 and 403 are
-/// `Unavailable`; other statuses (other 4xx, 1xx, 3xx) are `BadResponse`.
+/// A non-2xx status. Retried: 429, 502, 503, 504. Not retried: 401 and 403 are `Auth` (an
+/// operator must fix the key), 400, 404, 413 and 422 are `Rejected` (the upstream refused
+/// this request: model name, size, parameters), 500 and other 5xx are `Unavailable`, and
+/// anything else (other 4xx, 1xx, 3xx) is `BadResponse`.
 pub(super) fn classify_status(status: u16, headers: &HeaderMap) -> Failure {
     let (error, retryable) = match status {
         429 => (ProviderError::RateLimited, true),
         502..=504 => (ProviderError::Unavailable, true),
-        500..=599 | 401 | 403 => (ProviderError::Unavailable, false),
+        500..=599 => (ProviderError::Unavailable, false),
+        401 | 403 => (ProviderError::Auth, false),
+        400 | 404 | 413 | 422 => (ProviderError::Rejected, false),
         _ => (ProviderError::BadResponse, false),
     };
     let retry_after = if retryable {
@@ -190,7 +194,7 @@ mod tests {
         for status in [429, 502, 503, 504] {
             assert!(classify_status(status, &none).retryable, "{status}");
         }
-        for status in [400, 401, 403, 404, 408, 500, 501, 505, 302] {
+        for status in [400, 401, 403, 404, 408, 413, 422, 500, 501, 505, 302] {
             assert!(!classify_status(status, &none).retryable, "{status}");
         }
         assert_eq!(
@@ -198,13 +202,28 @@ mod tests {
             ProviderError::Unavailable
         );
         assert_eq!(
-            classify_status(401, &none).error,
-            ProviderError::Unavailable
-        );
-        assert_eq!(
-            classify_status(404, &none).error,
+            classify_status(408, &none).error,
             ProviderError::BadResponse
         );
+    }
+
+    #[test]
+    fn credentials_refused_are_auth_and_requests_refused_are_rejected() {
+        let none = HeaderMap::new();
+        for status in [401, 403] {
+            assert_eq!(
+                classify_status(status, &none).error,
+                ProviderError::Auth,
+                "{status}"
+            );
+        }
+        for status in [400, 404, 413, 422] {
+            assert_eq!(
+                classify_status(status, &none).error,
+                ProviderError::Rejected,
+                "{status}"
+            );
+        }
         assert_eq!(
             classify_status(429, &none).error,
             ProviderError::RateLimited

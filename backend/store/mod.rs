@@ -144,12 +144,24 @@ impl Store {
     /// [`RequestRecord::is_storable`]) are skipped with a warning, so one bad row cannot
     /// wedge the writer. Inserting the same row twice is a no-op.
     pub async fn insert_requests(&self, rows: &[RequestRecord]) -> Result<(), StoreError> {
+        self.insert_requests_within(rows, std::time::Duration::MAX)
+            .await
+    }
+
+    /// [`Store::insert_requests`] bounded by `timeout` as well as the query timeout. A
+    /// Postgres connection that ran out of time is closed rather than pooled, so whoever
+    /// comes next (the writer's final drop report) is not queued behind the stuck statement.
+    pub async fn insert_requests_within(
+        &self,
+        rows: &[RequestRecord],
+        timeout: std::time::Duration,
+    ) -> Result<(), StoreError> {
         match self {
             Store::Memory(store) => {
                 store.insert_requests(rows);
                 Ok(())
             }
-            Store::Postgres(store) => store.insert_requests(rows).await,
+            Store::Postgres(store) => store.insert_requests(rows, timeout).await,
         }
     }
 

@@ -2,7 +2,7 @@
 //! (`record` never blocks or awaits) and reach the database in batches. While the database
 //! is down the writer holds the failed batch, retries it with capped exponential backoff,
 //! and lets the queue absorb what fits; what does not fit is counted as dropped.
-use super::{RequestRecord, Store};
+use super::{RequestRecord, Store, StoreError};
 use crate::config::WriterSettings;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -56,8 +56,8 @@ struct Shared {
     written: AtomicU64,
     /// Rows taken out of the queue for the batch in flight (or held after a failure).
     held: AtomicUsize,
-    /// Set once, to the deadline by which the final flush must finish.
-    shutdown: watch::Sender<Option<Instant>>,
+    /// Set once, when shutdown begins.
+    shutdown: watch::Sender<Option<Deadlines>>,
     task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -88,10 +88,14 @@ impl WriterHandle {
     /// until `timeout`, then stop. Rows still unwritten at the deadline count as dropped.
     pub async fn shutdown(&self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
+        let deadlines = Deadlines {
+            flush_until: deadline - report_reserve(timeout),
+            report_by: deadline,
+        };
         self.shared.shutdown.send_if_modified(|current| {
             let first = current.is_none();
             if first {
-                *current = Some(deadline);
+                *current = Some(deadlines);
             }
             first
         });
@@ -111,7 +115,7 @@ struct Worker {
     store: Arc<Store>,
     shared: Arc<Shared>,
     receiver: mpsc::Receiver<RequestRecord>,
-    shutdown: watch::Receiver<Option<Instant>>,
+    shutdown: watch::Receiver<Option<Deadlines>>,
     batch: Vec<RequestRecord>,
     batch_size: usize,
     flush_interval: Duration,
@@ -129,7 +133,7 @@ impl Worker {
                 break;
             }
             self.shared.held.store(self.batch.len(), Ordering::Relaxed);
-            match self.store.insert_requests(&self.batch).await {
+            match self.insert_batch().await {
                 Ok(()) => {
                     self.written();
                     self.report_dropped().await;
@@ -146,6 +150,25 @@ impl Worker {
             }
         }
         self.drain().await;
+    }
+
+    /// Insert the batch. If shutdown begins meanwhile, the insert gets until the flush
+    /// deadline; abandoned then, its connection is closed (not pooled) by the store.
+    async fn insert_batch(&self) -> Result<(), StoreError> {
+        let insert = self.store.insert_requests(&self.batch);
+        let mut insert = std::pin::pin!(insert);
+        let mut shutdown = self.shutdown.clone();
+        let flush_until = tokio::select! {
+            biased;
+            result = &mut insert => return result,
+            deadlines = shutdown.wait_for(Option::is_some) => match deadlines {
+                Ok(deadlines) => deadlines.map_or_else(Instant::now, |d| d.flush_until),
+                Err(_) => Instant::now(),
+            },
+        };
+        tokio::time::timeout_at(flush_until, insert)
+            .await
+            .unwrap_or(Err(StoreError::Timeout))
     }
 
     /// Wait for a first row, then gather up to `batch_size` within `flush_interval`.
@@ -196,10 +219,19 @@ impl Worker {
         self.shared.held.store(0, Ordering::Relaxed);
     }
 
-    /// Shutdown: refuse new rows, write what is queued until the deadline, count the rest.
+    /// Shutdown: refuse new rows, write what is queued until shortly before the deadline,
+    /// count the rest, and use the time left to tell the database how many rows were lost
+    /// (best effort: it may be the reason they were lost).
     async fn drain(&mut self) {
         self.receiver.close();
-        let deadline = (*self.shutdown.borrow()).unwrap_or_else(Instant::now);
+        let now = Instant::now();
+        let Deadlines {
+            flush_until,
+            report_by,
+        } = (*self.shutdown.borrow()).unwrap_or(Deadlines {
+            flush_until: now,
+            report_by: now,
+        });
         let mut retry = FIRST_RETRY;
         loop {
             while self.batch.len() < self.batch_size {
@@ -209,13 +241,14 @@ impl Worker {
                 }
             }
             if self.batch.is_empty() {
-                let _ = tokio::time::timeout_at(deadline, self.report_dropped()).await;
-                return;
+                break;
             }
             self.shared.held.store(self.batch.len(), Ordering::Relaxed);
-            match tokio::time::timeout_at(deadline, self.store.insert_requests(&self.batch)).await {
+            let left = flush_until.saturating_duration_since(Instant::now());
+            let insert = self.store.insert_requests_within(&self.batch, left);
+            match tokio::time::timeout_at(flush_until, insert).await {
                 Ok(Ok(())) => self.written(),
-                Ok(Err(err)) if Instant::now() + retry < deadline => {
+                Ok(Err(err)) if Instant::now() + retry < flush_until => {
                     tracing::warn!(error = %err, "final flush failed; retrying");
                     tokio::time::sleep(retry).await;
                     retry = (retry * 2).min(MAX_RETRY);
@@ -229,17 +262,39 @@ impl Worker {
         }
         self.batch.clear();
         self.shared.held.store(0, Ordering::Relaxed);
-        self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
-        tracing::warn!(
-            rows = lost,
-            "request rows not written before the shutdown deadline"
-        );
+        if lost > 0 {
+            self.shared.dropped.fetch_add(lost, Ordering::Relaxed);
+            tracing::warn!(
+                rows = lost,
+                "request rows not written before the shutdown deadline"
+            );
+        }
+        let reported = tokio::time::timeout_at(report_by, self.report_dropped()).await;
+        let dropped = self.shared.dropped.load(Ordering::Relaxed);
+        if reported.is_err() || self.reported_dropped != dropped {
+            tracing::warn!(
+                dropped,
+                "the dropped-row total did not reach the database before the shutdown deadline"
+            );
+        }
     }
+}
+
+/// When the final flush stops, and when reporting what it could not write must be done.
+#[derive(Debug, Clone, Copy)]
+struct Deadlines {
+    flush_until: Instant,
+    report_by: Instant,
+}
+
+/// The part of the shutdown budget kept for reporting drops: a quarter, at most 500 ms.
+fn report_reserve(budget: Duration) -> Duration {
+    (budget / 4).min(Duration::from_millis(500))
 }
 
 /// Sleep `delay`; true if shutdown began meanwhile (or had already begun).
 async fn wait_for_shutdown(
-    mut shutdown: watch::Receiver<Option<Instant>>,
+    mut shutdown: watch::Receiver<Option<Deadlines>>,
     delay: Duration,
 ) -> bool {
     tokio::select! {

@@ -22,15 +22,15 @@ async fn metrics_count_turns_by_outcome_and_category_without_ids_or_text() {
         "{text}"
     );
     assert!(
-        text.contains(
-            r#"governed_chat_provider_calls_total{stage="reasoning",status_class="2xx"} 1"#
-        ),
+        text.contains(r#"governed_chat_provider_calls_total{stage="reasoning",category="none"} 1"#),
         "{text}"
     );
     for family in [
         "governed_chat_turn_duration_seconds",
         "governed_chat_provider_duration_seconds",
         "governed_chat_overhead_duration_seconds",
+        "governed_chat_provider_breaker_state 0",
+        "governed_chat_provider_breaker_opened_total 0",
         "governed_chat_writer_queue_depth",
         "governed_chat_writer_dropped_rows_total",
         "governed_chat_reaper_deleted_rows_total",
@@ -95,7 +95,7 @@ async fn a_failed_provider_call_is_counted_by_what_failed() {
     let text = app.get("/metrics").await.unwrap().text().await.unwrap();
     assert!(
         text.contains(
-            r#"governed_chat_provider_calls_total{stage="reasoning",status_class="unavailable"} 1"#
+            r#"governed_chat_provider_calls_total{stage="reasoning",category="provider.unavailable"} 1"#
         ),
         "{text}"
     );

@@ -10,6 +10,8 @@
 mod app;
 #[path = "../common/db.rs"]
 mod db;
+#[path = "../common/pg_cluster.rs"]
+mod pg_cluster;
 #[path = "../common/process.rs"]
 mod process;
 #[path = "../common/provider.rs"]
@@ -24,6 +26,9 @@ mod stub;
 mod timing;
 
 mod database_faults;
+mod database_restart;
+mod drain;
 mod process_faults;
+mod provider_actionable;
 mod provider_faults;
 mod support;

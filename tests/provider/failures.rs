@@ -37,17 +37,26 @@ async fn a_500_is_unavailable_and_not_retried() {
 }
 
 #[tokio::test]
-async fn unauthorised_and_forbidden_are_unavailable_and_not_retried() {
+async fn unauthorised_and_forbidden_are_auth_failures_and_not_retried() {
     for status in [401, 403] {
         let (result, seen) = call_against(ResponseTemplate::new(status)).await;
-        assert_eq!(result, Err(ProviderError::Unavailable), "{status}");
+        assert_eq!(result, Err(ProviderError::Auth), "{status}");
+        assert_eq!(seen, 1, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn refused_requests_are_rejected_and_not_retried() {
+    for status in [400, 404, 413, 422] {
+        let (result, seen) = call_against(ResponseTemplate::new(status)).await;
+        assert_eq!(result, Err(ProviderError::Rejected), "{status}");
         assert_eq!(seen, 1, "{status}");
     }
 }
 
 #[tokio::test]
 async fn other_client_errors_are_bad_responses_and_not_retried() {
-    for status in [400, 404, 422] {
+    for status in [405, 408, 409, 418] {
         let (result, seen) = call_against(ResponseTemplate::new(status)).await;
         assert_eq!(result, Err(ProviderError::BadResponse), "{status}");
         assert_eq!(seen, 1, "{status}");

@@ -35,8 +35,8 @@ impl Captured {
     }
 }
 
-#[test]
-fn debug_output_never_shows_the_key_or_the_base_url() {
+#[tokio::test]
+async fn debug_output_never_shows_the_key_or_the_base_url() {
     let provider = provider(&settings(&format!(
         "https://llm.internal/v1?token={URL_SECRET}"
     )));
@@ -59,8 +59,9 @@ fn a_bad_base_url_is_refused_without_echoing_it() {
     }
 }
 
-#[tokio::test]
-async fn logs_carry_no_key_url_body_or_message_text() {
+/// Captures this crate's log lines for the current thread. The tests run on a current-thread
+/// runtime, so the default holds for the whole call (its I/O task runs on the same thread).
+fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::registry()
@@ -70,8 +71,42 @@ async fn logs_carry_no_key_url_body_or_message_text() {
                 .with_ansi(false)
                 .with_writer(move || writer.clone()),
         );
-    // The test runs on a current-thread runtime, so the default holds for the whole call.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let guard = tracing::subscriber::set_default(subscriber);
+    (captured, guard)
+}
+
+#[tokio::test]
+async fn a_failed_call_logs_its_stage_upstream_status_and_attempts_but_never_the_body() {
+    let (captured, _guard) = capture_logs();
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(401).set_body_string(BODY_SECRET))
+        .mount(&server)
+        .await;
+    let result = provider(&settings(&v1(&server)))
+        .complete(Stage::Expression, &messages(), DEADLINE)
+        .await;
+    assert!(result.is_err());
+
+    let logs = captured.text();
+    let line = logs
+        .lines()
+        .find(|line| line.contains("provider call failed"))
+        .unwrap_or_else(|| panic!("no failure line in: {logs}"));
+    for field in [
+        "stage=\"expression\"",
+        "outcome=\"provider.auth\"",
+        "upstream_status=401",
+        "attempts=1",
+    ] {
+        assert!(line.contains(field), "{field} missing from: {line}");
+    }
+    assert!(!logs.contains(BODY_SECRET), "{logs}");
+}
+
+#[tokio::test]
+async fn logs_carry_no_key_url_body_or_message_text() {
+    let (captured, _guard) = capture_logs();
 
     let server = MockServer::start().await;
     Mock::given(method("POST"))

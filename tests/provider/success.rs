@@ -106,8 +106,8 @@ async fn a_base_url_without_a_path_posts_to_chat_completions_at_the_root() {
     assert_eq!(done.expect("success").text, "root");
 }
 
-#[test]
-fn the_provider_and_its_calls_can_be_shared_across_threads() {
+#[tokio::test]
+async fn the_provider_and_its_calls_can_be_shared_across_threads() {
     fn shareable<T: Send + Sync + Clone>(_: &T) {}
     fn sendable<F: std::future::Future + Send>(_: F) {}
     let provider = provider(&settings("http://127.0.0.1:9/v1"));

@@ -28,6 +28,8 @@ pub fn settings(base_url: &str) -> ProviderSettings {
         turn_deadline: Duration::from_secs(3),
         max_response_bytes: 4096,
         max_tokens: 256,
+        breaker_failures: 0,
+        breaker_cooldown: Duration::from_secs(30),
     }
 }
 

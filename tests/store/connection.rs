@@ -215,3 +215,44 @@ async fn sslmode_verify_full_accepts_a_trusted_certificate_for_the_host_name() {
     assert!(store.ping().await.expect("verified TLS").is_current());
     assert_eq!(ssl_in_use(&store).await, "t");
 }
+
+/// Like an actix HTTP worker: a single-threaded runtime of its own.
+fn worker_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a worker runtime")
+}
+
+#[test]
+fn a_pooled_connection_opened_by_a_worker_keeps_working_after_that_worker_stops() {
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the main runtime");
+    let db = main.block_on(TestDatabase::create());
+    // Built on the main runtime, as Application::build does.
+    let store = main.block_on(async { db.settings().store() });
+    let pool = postgres(&store).pool().clone();
+
+    // Worker A opens the pool's connection; worker B takes it over while A is still alive.
+    let worker_a = worker_runtime();
+    worker_a.block_on(async { drop(pool.get().await.expect("worker A connects")) });
+    let worker_b = worker_runtime();
+    let client = worker_b.block_on(async { pool.get().await.expect("worker B checks out") });
+    assert_eq!(pool.status().size, 1, "B got the connection A opened");
+
+    // A stops (an idle worker on SIGTERM) while B is still using the connection.
+    drop(worker_a);
+    let answer = worker_b.block_on(async {
+        tokio::time::timeout(Duration::from_secs(5), client.simple_query("SELECT 1")).await
+    });
+    assert!(
+        matches!(answer, Ok(Ok(_))),
+        "the connection died with the worker that opened it: {answer:?}"
+    );
+    drop(client);
+    drop(worker_b);
+    main.block_on(async { drop(db) });
+}

@@ -157,3 +157,40 @@ async fn inserting_the_same_rows_twice_stores_them_once() {
     let client = db.client().await;
     assert_eq!(count(&client, "requests").await, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_lost_at_the_shutdown_deadline_are_recorded_in_writer_drops() {
+    let db = TestDatabase::create().await;
+    let settings = db.settings(); // query timeout 5 s: longer than the shutdown budget
+    let store = Arc::new(settings.store());
+    let writer = MetadataWriter::spawn(Arc::clone(&store), &settings.writer);
+    // Another session holds the requests table, so inserts wait; writer_drops stays free.
+    let locker = db.client().await;
+    locker
+        .batch_execute("BEGIN; LOCK TABLE requests IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("locking the requests table");
+    for row in accepted_rows(7) {
+        writer.record(row);
+    }
+    assert!(
+        eventually(Duration::from_secs(5), || async {
+            writer.queue_depth() == 7
+        })
+        .await
+    );
+
+    writer.shutdown(Duration::from_secs(1)).await;
+    assert_eq!((writer.written(), writer.dropped()), (0, 7));
+    let client = db.client().await;
+    let recorded: i64 = client
+        .query_one(
+            "SELECT coalesce(sum(dropped), 0)::int8 FROM writer_drops",
+            &[],
+        )
+        .await
+        .expect("reading writer_drops")
+        .get(0);
+    assert_eq!(recorded, 7, "the lost rows were reported before exit");
+    locker.batch_execute("ROLLBACK").await.expect("unlocking");
+}

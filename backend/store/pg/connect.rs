@@ -1,11 +1,20 @@
 //! From DATABASE_URL to a lazily connecting pool. The URL is parsed by the configuration
 //! (`crate::config::DatabaseUrl`), so what `check-config` passes connects here.
+//!
+//! Every connection is opened on the [`IoRuntime`], so its driver task outlives the HTTP
+//! worker whose turn happened to open it (the pool shares connections across workers).
 use super::tls;
 use crate::config::{DatabaseSettings, DatabaseUrl};
+use crate::io_runtime::IoRuntime;
 use anyhow::{anyhow, Context};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{Connect, Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
+use tokio::task::JoinHandle;
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::Socket;
 
+/// Connections open on the runtime this is called on (see [`IoRuntime::current`]).
 pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     let url = DatabaseUrl::parse(url.expose_secret())
         .map_err(|reason| anyhow!("DATABASE_URL {reason}"))?;
@@ -17,8 +26,11 @@ pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> any
     if config.get_application_name().is_none() {
         config.application_name("governed-chat");
     }
-    let connector = tls::connector(url.sslmode, url.roots.as_ref())?;
-    let manager = Manager::from_config(
+    let connector = OnIoRuntime {
+        tls: tls::connector(url.sslmode, url.roots.as_ref())?,
+        io: IoRuntime::current()?,
+    };
+    let manager = Manager::from_connect(
         config,
         connector,
         // `Fast`: a connection the driver saw close is replaced at checkout; `Verified` would
@@ -38,6 +50,46 @@ pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> any
         .context("building the database connection pool")
 }
 
+/// Opens each connection, and spawns its driver task, on the I/O runtime.
+struct OnIoRuntime<T> {
+    tls: T,
+    io: IoRuntime,
+}
+
+impl<T> Connect for OnIoRuntime<T>
+where
+    T: MakeTlsConnect<Socket> + Clone + Sync + Send + 'static,
+    T::Stream: Sync + Send,
+    T::TlsConnect: Sync + Send,
+    <T::TlsConnect as tokio_postgres::tls::TlsConnect<Socket>>::Future: Send,
+{
+    fn connect(
+        &self,
+        config: &tokio_postgres::Config,
+    ) -> BoxFuture<'_, Result<(tokio_postgres::Client, JoinHandle<()>), tokio_postgres::Error>>
+    {
+        let (config, tls) = (config.clone(), self.tls.clone());
+        let open = async move {
+            let (client, connection) = config.connect(tls).await?;
+            // Spawned from inside the I/O runtime's task, so it runs there.
+            let driver = tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::warn!(error = %error, "a database connection failed");
+                }
+            });
+            Ok((client, driver))
+        };
+        Box::pin(async move {
+            match self.io.run(open).await {
+                Ok(opened) => opened,
+                // The process is exiting: no new connection; the pool's create timeout ends
+                // the wait (tokio-postgres offers no error value to return here).
+                Err(_stopped) => std::future::pending().await,
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,14 +105,14 @@ mod tests {
         (SecretString::from(url.to_owned()), database)
     }
 
-    #[test]
-    fn a_pool_is_built_without_a_reachable_database() {
+    #[tokio::test]
+    async fn a_pool_is_built_without_a_reachable_database() {
         let (url, database) = settings("postgres://user:hunter2@127.0.0.1:1/none?sslmode=require");
         assert!(build_pool(&url, &database).is_ok());
     }
 
-    #[test]
-    fn an_unparsable_url_is_an_error_that_does_not_repeat_the_url() {
+    #[tokio::test]
+    async fn an_unparsable_url_is_an_error_that_does_not_repeat_the_url() {
         for bad in [
             "postgres://user:hunter2@db:notaport/app",
             "postgres://u:hunter2@db/app?sslmode=sometimes",

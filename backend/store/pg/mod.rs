@@ -129,12 +129,16 @@ impl PgStore {
 
     /// Run `work` in one transaction with `statement_timeout` set locally (works through a
     /// transaction-mode pooler), bounded as a whole by `timeout`. A connection whose work
-    /// timed out is closed rather than returned to the pool.
+    /// timed out, or was abandoned by its caller mid-way, is closed rather than returned to
+    /// the pool (the next caller would queue behind the unfinished statement).
     async fn transact<T, F>(&self, timeout: Duration, work: F) -> Result<T, StoreError>
     where
         F: for<'t> FnOnce(&'t Transaction<'t>) -> BoxFuture<'t, Result<T, tokio_postgres::Error>>,
     {
-        let mut client = self.client().await?;
+        let mut checkout = Checkout(Some(self.client().await?));
+        let Some(client) = checkout.0.as_mut() else {
+            return Err(StoreError::Unavailable("no connection".into()));
+        };
         let statement_timeout = format!(
             "SET LOCAL statement_timeout = {}",
             timeout.as_millis().max(1)
@@ -148,11 +152,29 @@ impl PgStore {
         })
         .await;
         match outcome {
-            Ok(result) => result.map_err(error::from_pg),
-            Err(_) => {
-                discard(client);
-                Err(StoreError::Timeout)
+            Ok(result) => {
+                checkout.release();
+                result.map_err(error::from_pg)
             }
+            Err(_) => Err(StoreError::Timeout), // the checkout closes the connection
+        }
+    }
+}
+
+/// A pooled connection that goes back to the pool only when released: dropped unreleased
+/// (timed out, or the caller's future was dropped mid-statement), it is closed.
+struct Checkout(Option<Object>);
+
+impl Checkout {
+    fn release(&mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Checkout {
+    fn drop(&mut self) {
+        if let Some(client) = self.0.take() {
+            discard(client);
         }
     }
 }

@@ -3,6 +3,7 @@
 use super::PgStore;
 use crate::store::{RequestRecord, StoreError};
 use chrono::{DateTime, Utc};
+use std::time::Duration;
 use tokio_postgres::types::Type;
 
 const INSERT: &str = "
@@ -64,7 +65,13 @@ impl Columns {
 }
 
 impl PgStore {
-    pub(crate) async fn insert_requests(&self, rows: &[RequestRecord]) -> Result<(), StoreError> {
+    /// Insert within `timeout` (at most the query timeout); on a timeout the connection is
+    /// closed, not returned to the pool mid-transaction.
+    pub(crate) async fn insert_requests(
+        &self,
+        rows: &[RequestRecord],
+        timeout: Duration,
+    ) -> Result<(), StoreError> {
         let mut columns = Columns::default();
         for row in rows {
             if row.is_storable() {
@@ -77,7 +84,8 @@ impl PgStore {
             return Ok(());
         }
         let ttl = self.request_ttl.as_secs_f64();
-        self.transact(self.query_timeout, move |tx| {
+        let timeout = timeout.min(self.query_timeout);
+        self.transact(timeout, move |tx| {
             Box::pin(async move {
                 let c = &columns;
                 tx.execute_typed(
