@@ -1,7 +1,7 @@
 //! The first cut of a reply, before anything else reads it: reasoning the model wrote
 //! inline is dropped with its content — reasoning elements (`<think>`, `<thinking>`,
 //! `<reasoning>`, …) and harmony analysis / commentary channels (`<|channel|>analysis …
-//! <|end|>`) — model control tokens (`<|start|>`, `<|message|>`, …) are removed, and PEM
+//! <|end|>`), and `<script>` / `<style>` elements outside code — model control tokens (`<|start|>`, `<|message|>`, …) are removed, and PEM
 //! private keys are replaced by `[redacted]`. An opener without its closer drops
 //! everything to the end of the reply.
 //!
@@ -28,6 +28,9 @@ const DROPPED_TAGS: &[&str] = &[
     "scratchpad",
     "analysis",
     "inner_monologue",
+    // Not reasoning, but never text a reader wants: dropped with their content too.
+    "script",
+    "style",
 ];
 const HARMONY_OPENERS: &[&str] = &["<|channel|>analysis", "<|channel|>commentary"];
 const HARMONY_CLOSERS: &[(&str, bool)] = &[
