@@ -1,0 +1,32 @@
+import { createClient, type SupabaseClient } from "@supabase/supabase-js";
+import type { SupabaseConfig } from "./config";
+
+// Supabase Auth in the browser: the backend verifies the access token of the current
+// session on every turn (AUTH_MODE=optional|required). The default flow signs in
+// anonymously (enable "anonymous sign-ins" in the Supabase project); replace
+// `signInAnonymously` with your own sign-in UI for real accounts.
+
+let client: SupabaseClient | null = null;
+
+function supabase(config: SupabaseConfig): SupabaseClient {
+  client ??= createClient(config.url, config.anonKey, {
+    auth: { persistSession: true, autoRefreshToken: true },
+  });
+  return client;
+}
+
+/** Signs in anonymously unless a session is already stored. Resolves to the user's id. */
+export async function ensureSignedIn(config: SupabaseConfig): Promise<string> {
+  const auth = supabase(config).auth;
+  const { data } = await auth.getSession();
+  if (data.session) return data.session.user.id;
+  const { data: signedIn, error } = await auth.signInAnonymously();
+  if (error || !signedIn.user) throw error ?? new Error("anonymous sign-in returned no user");
+  return signedIn.user.id;
+}
+
+/** The access token of the current session (refreshed by supabase-js when it expires). */
+export async function accessToken(config: SupabaseConfig): Promise<string | undefined> {
+  const { data } = await supabase(config).auth.getSession();
+  return data.session?.access_token;
+}
