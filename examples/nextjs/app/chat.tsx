@@ -5,7 +5,7 @@ import { DefaultChatTransport } from "ai";
 import { useEffect, useState, type FormEvent } from "react";
 import { accessToken, ensureSignedIn } from "./auth";
 import type { ClientConfig } from "./config";
-import { failureText } from "./failure";
+import { endedEarlyText, failureText } from "./failure";
 import { Reply } from "./reply";
 import { currentSessionId, textOf, type ChatMessage } from "./turn";
 
@@ -45,6 +45,10 @@ export function Chat({ config }: { config: ClientConfig }) {
   }, [config.supabase]);
 
   const busy = status === "submitted" || status === "streaming";
+  const last = messages[messages.length - 1];
+  // The stream closed without its finish part (cut off, or answered by something that does
+  // not stream): what was shown is incomplete, so say so.
+  const endedEarly = status === "ready" && last !== undefined && (last.role === "user" || !last.metadata?.outcome);
   const ready = hydrated && !busy && signIn !== "pending";
   const canSend = ready && input.trim() !== "";
 
@@ -84,6 +88,11 @@ export function Chat({ config }: { config: ClientConfig }) {
       {status === "error" && error && (
         <p className="failure" role="alert" data-testid="failure">
           {failureText(error)}
+        </p>
+      )}
+      {endedEarly && (
+        <p className="failure" role="alert" data-testid="failure">
+          {endedEarlyText(last.role === "assistant" ? last.metadata?.request_id : undefined)}
         </p>
       )}
       <form onSubmit={onSubmit} data-ready={ready}>

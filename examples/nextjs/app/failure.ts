@@ -18,6 +18,10 @@ export function failureText(error: Error): string {
   return "Something went wrong (the chat service could not be reached)";
 }
 
+export function endedEarlyText(requestId: string | undefined): string {
+  return described("the reply ended before it finished", requestId);
+}
+
 function described(category: string, requestId: string | undefined): string {
   return requestId
     ? `Something went wrong (${category}, request ${requestId})`

@@ -36,8 +36,8 @@ const browser = await chromium.launch({
   ],
 });
 const consoleLines = [];
+const page = await browser.newPage();
 try {
-  const page = await browser.newPage();
   page.setDefaultTimeout(STEP_MS);
   page.on("console", (line) => consoleLines.push(`${line.type()}: ${line.text()}`));
   page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`));
@@ -51,7 +51,8 @@ try {
   console.log(JSON.stringify({ turns, banner, console: consoleLines }));
 } catch (error) {
   console.error(`drive.mjs: ${error}`);
-  console.error(consoleLines.join("\n"));
+  const shown = await page.evaluate(() => document.querySelector("main")?.innerText).catch(() => "");
+  console.error(`the page showed:\n${shown}\nits console:\n${consoleLines.join("\n")}`);
   process.exitCode = 1;
 } finally {
   await browser.close();
