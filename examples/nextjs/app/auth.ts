@@ -18,14 +18,25 @@ function supabase(config: SupabaseConfig): Promise<SupabaseClient> {
   return client;
 }
 
-/** Signs in anonymously unless a session is already stored. Resolves to the user's id. */
-export async function ensureSignedIn(config: SupabaseConfig): Promise<string> {
+let signedIn: Promise<string> | null = null;
+
+/** Signs in anonymously unless a session is already stored. Resolves to the user's id.
+ * Memoized, so a remounted page (React's strict mode in development) signs in once. */
+export function ensureSignedIn(config: SupabaseConfig): Promise<string> {
+  signedIn ??= signIn(config).catch((error: unknown) => {
+    signedIn = null;
+    throw error;
+  });
+  return signedIn;
+}
+
+async function signIn(config: SupabaseConfig): Promise<string> {
   const auth = (await supabase(config)).auth;
   const { data } = await auth.getSession();
   if (data.session) return data.session.user.id;
-  const { data: signedIn, error } = await auth.signInAnonymously();
-  if (error || !signedIn.user) throw error ?? new Error("anonymous sign-in returned no user");
-  return signedIn.user.id;
+  const { data: created, error } = await auth.signInAnonymously();
+  if (error || !created.user) throw error ?? new Error("anonymous sign-in returned no user");
+  return created.user.id;
 }
 
 /** The access token of the current session (refreshed by supabase-js when it expires). */

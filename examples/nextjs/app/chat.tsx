@@ -60,7 +60,7 @@ export function Chat({ config }: { config: ClientConfig }) {
   }
 
   return (
-    <main>
+    <main data-status={status}>
       {config.environment !== "production" && (
         <p className="dev-banner" role="note">
           Development build ({config.environment}): talking to {config.apiBaseUrl}

@@ -63,32 +63,36 @@ try {
 async function send(page, message, n) {
   // The form says when it is hydrated (and signed in, when Supabase is configured).
   await page.waitForSelector('form[data-ready="true"]');
+  await page.evaluate(replyOfTurn);
   await page.evaluate((n) => {
     const growth = [];
     window.__growth = growth;
     window.__observer?.disconnect();
-    const messages = document.querySelector(".messages");
     const record = () => {
-      const reply = messages.querySelectorAll('article[data-role="assistant"] .reply')[n - 1];
+      const reply = window.replyOfTurn(n);
       if (!reply) return;
       const entry = { length: reply.textContent.length, outcome: reply.dataset.outcome ?? "" };
       const last = growth[growth.length - 1];
       if (!last || last.length !== entry.length || last.outcome !== entry.outcome) growth.push(entry);
     };
     window.__observer = new MutationObserver(record);
-    window.__observer.observe(messages, { subtree: true, childList: true, characterData: true, attributes: true });
+    window.__observer.observe(document.querySelector("main"), {
+      subtree: true,
+      childList: true,
+      characterData: true,
+      attributes: true,
+    });
   }, n);
   await page.getByLabel("Message").fill(message);
   await page.getByRole("button", { name: "Send" }).click();
-  // Finished: the n-th reply carries its outcome, or the page shows a failure.
+  // The turn is over once the n-th message is on the page and the chat is idle again.
   await page.waitForFunction((n) => {
-    const replies = document.querySelectorAll('article[data-role="assistant"] .reply');
-    const done = replies.length >= n && replies[n - 1].dataset.outcome !== "pending";
-    return done || document.querySelector('[data-testid="failure"]') !== null;
+    const sent = document.querySelectorAll('article[data-role="user"]').length >= n;
+    const status = document.querySelector("main")?.dataset.status;
+    return sent && (status === "ready" || status === "error");
   }, n);
-  await page.waitForSelector('form[data-ready="true"]');
   return page.evaluate((n) => {
-    const reply = document.querySelectorAll('article[data-role="assistant"] .reply')[n - 1];
+    const reply = window.replyOfTurn(n);
     return {
       message: n,
       reply: reply?.textContent ?? null,
@@ -100,4 +104,13 @@ async function send(page, message, n) {
       growth: window.__growth,
     };
   }, n);
+}
+
+/** Installed in the page: the reply to the n-th user message, if there is one. */
+function replyOfTurn() {
+  window.replyOfTurn = (n) => {
+    const asked = document.querySelectorAll('article[data-role="user"]')[n - 1];
+    const next = asked?.nextElementSibling;
+    return next?.dataset.role === "assistant" ? next.querySelector(".reply") : null;
+  };
 }
