@@ -103,7 +103,8 @@ export function Chat({ config }: { config: ClientConfig }) {
           rows={3}
           onChange={(event) => setInput(event.target.value)}
           onKeyDown={(event) => {
-            if (event.key === "Enter" && !event.shiftKey) onSubmit(event);
+            // Enter sends, Shift+Enter breaks the line; never mid-composition (IME input).
+            if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) onSubmit(event);
           }}
         />
         <button type="submit" disabled={!canSend}>
