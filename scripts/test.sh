@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine. It provisions what the tests need
 # (PostgreSQL with TLS, pgbouncer in transaction mode, headless Chromium, Node.js with the
-# pinned Markdown renderers, cargo-nextest)
-# and fails loudly when it cannot: no test is ever skipped for lack of a dependency.
+# pinned Markdown renderers, the built Next.js example, cargo-nextest) and fails loudly when
+# it cannot: no test is ever skipped for lack of a dependency.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +12,8 @@ echo "==> provisioning headless Chromium"
 scripts/provision-browser.sh
 echo "==> provisioning Node.js and the Markdown renderers (npm ci, tests/renderers)"
 scripts/provision-node.sh
+echo "==> building the Next.js example (npm ci, next build)"
+scripts/provision-nextjs.sh
 
 echo "==> installing supabase-js's auth client for the token cross-check (tests/supabase)"
 # Needs Node.js 20 or newer (WebCrypto on globalThis) and npm; pinned by its package-lock.json.

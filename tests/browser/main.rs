@@ -2,10 +2,14 @@
 //! allowed origin and one from a foreign origin (two loopback servers), each page calls
 //! `POST /api/chat` with `fetch`, and the page title says what the browser allowed.
 //! Chromium is required: if it is missing this fails (run `scripts/provision-browser.sh`).
+//! The Next.js example's tests (nextjs.rs) also need it built (`scripts/provision-nextjs.sh`).
 #[path = "../common/app.rs"]
 mod app;
 
+mod nextjs;
+mod nextjs_page;
 mod page;
+mod streaming_provider;
 
 use page::PageServer;
 use std::path::Path;
