@@ -101,3 +101,23 @@ async fn bodies_over_the_limit_are_rejected_with_413_declared_or_not() {
     let response = app.post_chat_raw(Some("application/json"), stream).await;
     assert_sanitized_error(response, 413, "payload_too_large").await;
 }
+
+#[tokio::test]
+async fn a_message_empty_after_cleaning_is_a_400_that_spends_no_budget() {
+    let app = app()
+        .env("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1")
+        .spawn()
+        .await;
+    app.wait_until_ready().await;
+
+    let invisible = app
+        .post_chat(&json!({ "message": "\u{200B}\u{2060}\u{FEFF}" }))
+        .await;
+    assert_sanitized_error(invisible, 400, "invalid_request").await;
+
+    // The address's one new session per hour is still there.
+    let first = app.post_chat(&json!({ "message": "hello" })).await;
+    assert_eq!(first.status(), 200);
+    let second = app.post_chat(&json!({ "message": "hello again" })).await;
+    assert_eq!(second.status(), 429, "the limit itself still holds");
+}

@@ -27,6 +27,8 @@ pub struct Script {
     pub end: End,
     /// Answer the expression stage with this status (and no stream) instead.
     pub expression_status: Option<u16>,
+    /// How long the reasoning stage takes to answer.
+    pub notes_delay: Duration,
 }
 
 impl Script {
@@ -37,6 +39,7 @@ impl Script {
             pause,
             end: End::Done,
             expression_status: None,
+            notes_delay: Duration::ZERO,
         }
     }
 }
@@ -84,6 +87,7 @@ async fn serve(mut socket: TcpStream, script: Script, seen: Arc<Mutex<Seen>>) {
     };
     let streamed = body["stream"].as_bool().unwrap_or(false);
     if !streamed {
+        tokio::time::sleep(script.notes_delay).await;
         let completion =
             json!({"choices": [{"message": {"role": "assistant", "content": script.notes}}]});
         let _ = write_json(&mut socket, 200, &completion).await;
