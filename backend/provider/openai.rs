@@ -115,6 +115,26 @@ impl OpenAiClient {
         messages: &[ChatMessage],
         deadline: Duration,
     ) -> Result<Completion, ProviderError> {
+        let request = ChatRequest::new(self.inner.model(stage), messages, self.inner.max_tokens);
+        self.call(stage, &request, move |inner, body| async move {
+            inner.complete(stage, body, deadline).await
+        })
+        .await
+    }
+
+    /// One call under the breaker, run on the I/O runtime: `send` gets the serialized
+    /// request. While the breaker is open it fails at once with `Unavailable`.
+    async fn call<T, F, Fut>(
+        &self,
+        stage: Stage,
+        request: &ChatRequest<'_>,
+        send: F,
+    ) -> Result<T, ProviderError>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Inner>, Bytes) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ProviderError>> + Send + 'static,
+    {
         let Some(permit) = self.breaker.admit() else {
             // Debug: the turn's own line records it, and the opening was logged at warn.
             tracing::debug!(
@@ -126,12 +146,10 @@ impl OpenAiClient {
             );
             return Err(ProviderError::Unavailable);
         };
-        let request = ChatRequest::new(self.inner.model(stage), messages, self.inner.max_tokens);
         // Serialising strings and integers cannot fail; treat it as a bad exchange if it does.
-        let result = match serde_json::to_vec(&request) {
+        let result = match serde_json::to_vec(request) {
             Ok(body) => {
-                let inner = Arc::clone(&self.inner);
-                let call = async move { inner.complete(stage, Bytes::from(body), deadline).await };
+                let call = send(Arc::clone(&self.inner), Bytes::from(body));
                 // Stopped: the process is exiting and the call never finished.
                 self.io
                     .run(call)
@@ -161,32 +179,13 @@ impl OpenAiClient {
         messages: &[ChatMessage],
         deadline: Duration,
     ) -> Result<(Pieces, u16), ProviderError> {
-        let Some(permit) = self.breaker.admit() else {
-            tracing::debug!(
-                stage = stage.as_str(),
-                outcome = ProviderError::Unavailable.category().as_str(),
-                attempts = 0,
-                breaker = "open",
-                "provider stream failed fast: the circuit breaker is open"
-            );
-            return Err(ProviderError::Unavailable);
-        };
         let request =
             ChatRequest::new(self.inner.model(stage), messages, self.inner.max_tokens).streamed();
-        let opened = match serde_json::to_vec(&request) {
-            Ok(body) => {
-                let inner = Arc::clone(&self.inner);
-                let open =
-                    async move { inner.open_stream(stage, Bytes::from(body), deadline).await };
-                self.io
-                    .run(open)
-                    .await
-                    .unwrap_or(Err(ProviderError::Unavailable))
-            }
-            Err(_) => Err(ProviderError::BadResponse),
-        };
-        permit.finish(&opened);
-        let (response, status) = opened?;
+        let (response, status) = self
+            .call(stage, &request, move |inner, body| async move {
+                inner.open_stream(stage, body, deadline).await
+            })
+            .await?;
         let pieces = pieces(
             response,
             self.inner.request_timeout,

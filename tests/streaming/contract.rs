@@ -17,6 +17,19 @@ pub async fn stream_chat(app: &TestApp, body: &Value) -> reqwest::Response {
         .expect("request sent")
 }
 
+/// Reads a stream until its reply is under way (a `text-delta` arrived).
+pub async fn read_until_the_reply_begins(response: &mut reqwest::Response) {
+    let mut seen = String::new();
+    while !seen.contains("text-delta") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
+            .await
+            .expect("the stream moves")
+            .expect("a chunk")
+            .expect("not the end");
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
 const PIECES: &[&str] = &[
     "Rust's ",
     "ownership ",

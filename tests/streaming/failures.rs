@@ -1,6 +1,6 @@
 //! What ends a stream early: the upstream failing or going silent, the client leaving.
 use crate::app::app;
-use crate::contract::stream_chat;
+use crate::contract::{read_until_the_reply_begins, stream_chat};
 use crate::sse;
 use crate::upstream::{End, Script, Upstream};
 use serde_json::json;
@@ -72,16 +72,7 @@ async fn a_client_that_leaves_cancels_the_upstream_request() {
     let app = app().provider(&upstream.base_url).spawn().await;
 
     let mut response = stream_chat(&app, &json!({"message": "hello"})).await;
-    // Read until the reply is under way, then leave.
-    let mut seen = String::new();
-    while !seen.contains("text-delta") {
-        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
-            .await
-            .expect("the stream moves")
-            .expect("a chunk")
-            .expect("not the end");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    read_until_the_reply_begins(&mut response).await;
     let left = Instant::now();
     drop(response);
 

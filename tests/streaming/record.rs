@@ -1,7 +1,7 @@
 //! What a streamed turn leaves behind: one metadata row (with the time to its first
 //! governed byte), and its metrics; a stream the client left is recorded as such.
 use crate::app::app;
-use crate::contract::stream_chat;
+use crate::contract::{read_until_the_reply_begins, stream_chat};
 use crate::db::TestDatabase;
 use crate::sse;
 use crate::upstream::{End, Script, Upstream};
@@ -92,15 +92,7 @@ async fn a_stream_the_client_left_is_recorded_as_aborted_client_disconnected() {
     app.wait_until_ready().await;
 
     let mut response = stream_chat(&app, &json!({"message": "hello"})).await;
-    let mut seen = String::new();
-    while !seen.contains("text-delta") {
-        let chunk = tokio::time::timeout(Duration::from_secs(10), response.chunk())
-            .await
-            .expect("the stream moves")
-            .expect("a chunk")
-            .expect("not the end");
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    read_until_the_reply_begins(&mut response).await;
     drop(response);
 
     let rows = rows(&db, 1).await;
