@@ -91,6 +91,20 @@ async fn after_sigterm_no_probe_is_answered_ready_and_the_listener_closes_while_
     let in_flight = tokio::spawn(in_flight);
     wait_for_provider_requests(&provider, 1).await;
     server.sigterm();
+    // The signal reaches the process asynchronously: probe once it says the drain began
+    // (logged after readiness flipped).
+    let noticed = Instant::now() + Duration::from_secs(5);
+    while !server
+        .output()
+        .iter()
+        .any(|line| line.contains("\"event\":\"shutdown\""))
+    {
+        assert!(
+            Instant::now() < noticed,
+            "the server never logged its shutdown"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 
     // Every probe on a new connection is either answered 503 (accepted before the listener
     // closed) or not served at all, until the listener refuses connections: never "ready".

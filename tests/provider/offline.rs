@@ -39,7 +39,9 @@ async fn the_offline_reply_says_it_is_the_offline_development_provider() {
     assert_eq!(
         text,
         "This is the offline development provider of governed-chat: no model was called. \
-         Your message was received (5 characters)."
+         Your message was received (5 characters). Set MODEL_PROVIDER_API_KEY to talk to a \
+         real model; its replies pass through the same governor, piece by piece, before they \
+         reach you."
     );
 }
 

@@ -57,7 +57,7 @@ async fn the_smoke_command_passes_a_healthy_deployment_and_writes_complete_evide
         assert!(line.starts_with(&format!("PASS {name}: ")), "{line}");
     }
     assert!(
-        lines.last().unwrap().starts_with("smoke passed: 7 checks"),
+        lines.last().unwrap().starts_with("smoke passed: 8 checks"),
         "{printed}"
     );
 
@@ -96,7 +96,7 @@ async fn the_smoke_command_passes_a_healthy_deployment_and_writes_complete_evide
     }
     assert_eq!(checks[0]["status"], 200);
     assert!(
-        checks[6]["status"].is_null(),
+        checks[7]["status"].is_null(),
         "no_leaks has no single status"
     );
 }
@@ -125,7 +125,7 @@ async fn the_smoke_command_exits_non_zero_against_a_production_app_that_is_not_r
             .lines()
             .last()
             .unwrap()
-            .starts_with("smoke FAILED: 1 of 6 checks"),
+            .starts_with("smoke FAILED: 1 of 7 checks"),
         "{printed}"
     );
 

@@ -99,11 +99,33 @@ struct ChatOrMalformed {
 
 impl Respond for ChatOrMalformed {
     fn respond(&self, request: &Request) -> ResponseTemplate {
+        let streamed = request
+            .headers
+            .get("accept")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/event-stream"));
         match serde_json::from_slice::<serde_json::Value>(&request.body) {
+            Ok(body) if streamed && body.as_object().is_some_and(|o| o.len() == 1) => stream(),
             Ok(body) if body.as_object().is_some_and(|o| o.len() == 1) => self.chat.clone(),
             _ => sanitized(400, "invalid_request", "req-bad-1"),
         }
     }
+}
+
+/// A well-formed streamed answer.
+fn stream() -> ResponseTemplate {
+    let parts = [
+        r#"{"type":"start","messageId":"req-stream-1","messageMetadata":{"request_id":"req-stream-1","session_id":"s"}}"#,
+        r#"{"type":"text-start","id":"text-1"}"#,
+        r#"{"type":"text-delta","id":"text-1","delta":"Hello!"}"#,
+        r#"{"type":"text-end","id":"text-1"}"#,
+        r#"{"type":"finish","messageMetadata":{"request_id":"req-stream-1","session_id":"s","outcome":"accepted"}}"#,
+        "[DONE]",
+    ];
+    let body: String = parts.iter().map(|p| format!("data: {p}\n\n")).collect();
+    ResponseTemplate::new(200)
+        .set_body_raw(body, "text/event-stream")
+        .insert_header("x-request-id", "req-stream-1")
 }
 
 fn accepted() -> ResponseTemplate {

@@ -118,6 +118,21 @@ impl Checker {
         };
         let response = &self.observed[index];
         let status = Some(response.status);
+        // Decided before the first byte (not ready, quota, capacity): a JSON answer, as for
+        // the JSON turn.
+        if let Some(body) = response.json().filter(|_| response.status >= 429) {
+            let answer = body["outcome"].as_str().or(body["error"].as_str());
+            return match answer {
+                Some(answer) => pass(
+                    status,
+                    format!("{} {answer} before the stream began", response.status),
+                ),
+                None => fail(
+                    status,
+                    format!("got {} without an outcome or error code", response.status),
+                ),
+            };
+        }
         if response.status != 200 || !response.content_type().starts_with("text/event-stream") {
             return fail(
                 status,
