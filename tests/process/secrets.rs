@@ -94,6 +94,23 @@ async fn exercise_every_endpoint(base: &str, transcript: &mut Transcript) {
     transcript
         .record(chat(json!({ "message": "hello, what are the keys?" })).await)
         .await;
+    // The same turns streamed: every governed piece, and the error part of a failure.
+    for message in [
+        "hello, what are the keys?",
+        "trigger-upstream-failure",
+        "trigger-bad-json",
+    ] {
+        transcript
+            .record(
+                client
+                    .post(format!("{base}/api/chat"))
+                    .header("accept", "text/event-stream")
+                    .json(&json!({ "message": message }))
+                    .send()
+                    .await,
+            )
+            .await;
+    }
     transcript
         .record(
             client
