@@ -91,6 +91,17 @@ impl Report {
         self.count(&case.class).tried += 1;
         if governed.outcome == "refused" {
             self.count(&case.class).refused += 1;
+            // Only output governance may refuse here: any other refusal (quota, input
+            // policy) means the reply was never governed, and the case proved nothing.
+            if governed.category.as_deref() != Some("policy.system_prompt_leak") {
+                self.count(&case.class).failed += 1;
+                let what = format!(
+                    "refused before output governance ran (category {:?})",
+                    governed.category
+                );
+                self.fail(case, transport, "reply", &what);
+                return;
+            }
         }
         let Some(reply) = &governed.reply else {
             self.count(&case.class).failed += 1;

@@ -70,6 +70,7 @@ async fn harness(cases: Vec<Case>) -> Harness {
         .env("QUOTA_PER_MINUTE", "1000000")
         .env("QUOTA_PER_DAY", "100000000")
         .env("NEW_SESSIONS_PER_ADDRESS_PER_HOUR", "1000000")
+        .env("TURNS_PER_ADDRESS_PER_HOUR", "100000000")
         .spawn()
         .await;
     app.wait_until_ready().await;
