@@ -25,6 +25,8 @@
 #   STREAM_CONCURRENT=500     streams held at once (MAX_CONCURRENT_TURNS is this + 100; 0: skip)
 #   STREAM_SPLIT=sentences    stub chunking: sentences (one sentence per chunk) or words
 #                             (the same prose cut at word boundaries, across sentence ends)
+#   STREAM_NODB=0             1: the in-memory store instead of Postgres (to see what the
+#                             Postgres admission adds; not the configuration of the targets)
 #   BENCH_SKIP_BUILD=0        1: use the existing target/release binary
 #   BENCH_BIN=                a governed-chat binary to measure instead (implies no build)
 #   BENCH_KEEP=0              1: keep the temp dir (logs, raw JSON)
@@ -37,6 +39,7 @@ STREAM_TURNS=${STREAM_TURNS:-200}
 STREAM_WARMUP=${STREAM_WARMUP:-10}
 STREAM_CONCURRENT=${STREAM_CONCURRENT:-500}
 STREAM_SPLIT=${STREAM_SPLIT:-sentences}
+STREAM_NODB=${STREAM_NODB:-0}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 BENCH_BIN=${BENCH_BIN:-}
 BENCH_KEEP=${BENCH_KEEP:-0}
@@ -147,21 +150,28 @@ python3 "$BENCH_DIR/stream_stub.py" --port "$STUB_PORT" --split "$STREAM_SPLIT" 
 STUB_PID=$!
 wait_http "http://127.0.0.1:$STUB_PORT/records" "$STUB_PID" "stream stub" "$TMP/stub.log"
 
-log "creating database $DB"
-createdb "$DB"
-DB_CREATED=1
 URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
+if [ "$STREAM_NODB" = 1 ]; then
+    URL=""
+else
+    log "creating database $DB"
+    createdb "$DB"
+    DB_CREATED=1
+fi
 HIGH=1000000
 envs=(
     "PATH=$PATH" "HOME=${HOME:-/root}" ENV=development HOST=127.0.0.1 "PORT=$APP_PORT"
-    LOG_LEVEL=warn "NO_PROXY=*" "DATABASE_URL=$URL"
+    LOG_LEVEL=warn "NO_PROXY=*"
     "MODEL_PROVIDER_BASE_URL=http://127.0.0.1:$STUB_PORT/v1" MODEL_PROVIDER_API_KEY=bench-key
     "MAX_CONCURRENT_TURNS=$((STREAM_CONCURRENT + 100))"
     "QUOTA_PER_MINUTE=$HIGH" "QUOTA_PER_DAY=$((HIGH * 100))"
     "NEW_SESSIONS_PER_ADDRESS_PER_HOUR=$HIGH" "TURNS_PER_ADDRESS_PER_HOUR=$((HIGH * 100))"
 )
-env -i "${envs[@]}" "$BIN" migrate >"$TMP/migrate.log" 2>&1 ||
-    die "governed-chat migrate failed: $(cat "$TMP/migrate.log")"
+if [ -n "$URL" ]; then
+    envs+=("DATABASE_URL=$URL")
+    env -i "${envs[@]}" "$BIN" migrate >"$TMP/migrate.log" 2>&1 ||
+        die "governed-chat migrate failed: $(cat "$TMP/migrate.log")"
+fi
 env -i "${envs[@]}" "$BIN" serve >"$TMP/app.log" 2>&1 &
 APP_PID=$!
 wait_http "http://127.0.0.1:$APP_PORT/ready" "$APP_PID" "governed-chat" "$TMP/app.log"
@@ -186,8 +196,11 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 stop_pid "$APP_PID" # flushes the metadata writer
 APP_PID=""
-rows=$(psql -d "$DB" -Atc "select coalesce(string_agg(outcome || ' ' || n, ', '), 'none')
-    from (select outcome, count(*) n from requests group by 1 order by 1) t")
+rows="none (in-memory store)"
+if [ "$DB_CREATED" = 1 ]; then
+    rows=$(psql -d "$DB" -Atc "select coalesce(string_agg(outcome || ' ' || n, ', '), 'none')
+        from (select outcome, count(*) n from requests group by 1 order by 1) t")
+fi
 ssl=$(psql -d postgres -Atc 'show ssl')
 mkdir -p "$RESULTS_DIR"
 OUT="$RESULTS_DIR/stream-$STAMP.json"
@@ -200,6 +213,7 @@ facts = {
     "stamp": "$STAMP",
     "commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
     "split": "$STREAM_SPLIT",
+    "store": "$([ -n "$URL" ] && echo postgres || echo memory)",
     "load_average_start": "$load_start",
     "load_average_after_c1": "$load_mid",
     "load_average_end": "$load_end",
@@ -219,7 +233,7 @@ def row(name, key):
 
 print(f"governed-chat streaming, {facts['stamp']} ({facts['commit']}), chunks: {facts['split']}, "
       f"load average {facts['load_average_start']} (start) / {facts['load_average_end']} (end), "
-      f"{facts['seconds']} s, Postgres ssl={facts['postgres_ssl']}")
+      f"{facts['seconds']} s, store: {facts['store']}, Postgres ssl={facts['postgres_ssl']}")
 print()
 print(f"c=1: {lat['complete']}/{lat['turns']} turns complete (accepted, finish, [DONE]); "
       f"stub saw {lat['stub_reasoning_requests']} reasoning + {lat['stub_expression_requests']} expression requests")
