@@ -102,8 +102,8 @@ pub(crate) fn redact_patterns(text: &mut String) -> usize {
 /// The secrets the process holds, compiled into one automaton.
 pub(crate) struct ConfiguredSecrets {
     matcher: Option<AhoCorasick>,
-    /// Length in bytes of the longest one.
-    longest: usize,
+    /// The secrets themselves, to recognize one that a stream has only begun.
+    secrets: Vec<SecretString>,
 }
 
 impl ConfiguredSecrets {
@@ -113,7 +113,10 @@ impl ConfiguredSecrets {
             .map(|s| s.expose_secret())
             .filter(|s| s.chars().count() >= MIN_CONFIGURED_SECRET_CHARS)
             .collect();
-        let longest = exposed.iter().map(|s| s.len()).max().unwrap_or(0);
+        let kept = exposed
+            .iter()
+            .map(|s| SecretString::from(s.to_string()))
+            .collect();
         let matcher = if exposed.is_empty() {
             None
         } else {
@@ -122,7 +125,28 @@ impl ConfiguredSecrets {
                 .build(&exposed)
                 .ok()
         };
-        ConfiguredSecrets { matcher, longest }
+        ConfiguredSecrets {
+            matcher,
+            secrets: kept,
+        }
+    }
+
+    /// How many bytes at the end of `text` could be the beginning of a configured secret
+    /// (the longest such tail, shorter than the secret itself).
+    fn begun_at_end(&self, text: &str) -> usize {
+        let text = text.as_bytes();
+        self.secrets
+            .iter()
+            .map(|secret| {
+                let secret = secret.expose_secret().as_bytes();
+                let longest = secret.len().saturating_sub(1).min(text.len());
+                (1..=longest)
+                    .rev()
+                    .find(|&k| text.ends_with(&secret[..k]))
+                    .unwrap_or(0)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     /// True when `text` holds a configured secret or a secret-shaped token.
@@ -167,9 +191,10 @@ impl ConfiguredSecrets {
 /// that length is redacted from its first part on).
 const MAX_WORD: usize = 256;
 
-/// Redaction of a streamed text: holds back the current word, and at least as many bytes
-/// as the longest configured secret, so no secret is ever split between two releases, and
-/// the output is the same for any chunking.
+/// Redaction of a streamed text: holds back the current word, and any tail that could be
+/// the beginning of a configured secret, so no secret is ever split between two releases
+/// (an occurrence that runs past what has arrived starts inside that tail), and the output
+/// is the same for any chunking. Ordinary prose is held back by one word at most.
 pub(crate) struct RedactStream<'s> {
     secrets: &'s ConfiguredSecrets,
     pending: String,
@@ -189,7 +214,7 @@ impl<'s> RedactStream<'s> {
         let mut cut = if finished {
             len
         } else {
-            let hold = self.secrets.longest.saturating_sub(1);
+            let hold = self.secrets.begun_at_end(&self.pending);
             let word_start = self
                 .pending
                 .rfind(char::is_whitespace)

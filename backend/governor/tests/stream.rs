@@ -166,3 +166,21 @@ fn any_chunking_of_the_render_corpora_governs_to_the_whole_reply() {
     }
     assert!(tried > 1000, "{tried}");
 }
+
+/// A long configured secret does not hold ordinary text back: only a tail that could be
+/// its beginning waits.
+#[test]
+fn a_long_configured_secret_holds_back_only_what_could_begin_it() {
+    let secret = format!("postgres://app:{}@db.internal:6543/app", "p".repeat(180));
+    let g = governor_with(&[], &[secret.as_str()], 4000);
+    let mut stream = g.output_stream("");
+    let first = stream.push("The first sentence is here. And the second one is on its way ");
+    assert_eq!(first, "The first sentence is here. ");
+    let held = stream.push("with the value postgres://app:ppp");
+    assert!(!held.contains("postgres"), "{held:?}");
+    let rest = stream.push(&format!("{}@db.internal:6543/app in it.", "p".repeat(177)));
+    let end = stream.finish().expect("not refused");
+    let whole = format!("{first}{held}{rest}{end}");
+    assert!(!whole.contains("ppp"), "{whole}");
+    assert!(whole.contains("\\[redacted\\]"), "{whole}");
+}
