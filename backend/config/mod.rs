@@ -20,4 +20,6 @@ pub use problem::Problem;
 pub use settings::*;
 
 #[cfg(test)]
+mod auth_tests;
+#[cfg(test)]
 mod tests;

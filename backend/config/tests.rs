@@ -2,11 +2,11 @@ use super::*;
 use secrecy::ExposeSecret;
 use std::net::{IpAddr, Ipv4Addr};
 
-fn load(pairs: &[(&str, &str)]) -> LoadedConfig {
+pub(super) fn load(pairs: &[(&str, &str)]) -> LoadedConfig {
     LoadedConfig::from_env(&RawEnv::from_pairs(pairs.iter().copied()))
 }
 
-fn variables(config: &LoadedConfig) -> Vec<&str> {
+pub(super) fn variables(config: &LoadedConfig) -> Vec<&str> {
     config
         .problems
         .iter()
@@ -29,7 +29,7 @@ const PRODUCTION: &[(&str, &str)] = &[
     ("ADDRESS_HASH_KEY", "0123456789abcdef"),
 ];
 
-fn production_with(changes: &[(&str, Option<&str>)]) -> LoadedConfig {
+pub(super) fn production_with(changes: &[(&str, Option<&str>)]) -> LoadedConfig {
     let mut env = RawEnv::from_pairs(PRODUCTION.iter().copied());
     for (name, value) in changes {
         match value {
@@ -250,34 +250,6 @@ fn ready_names_each_variable_once() {
     assert_eq!(names, unique);
 }
 
-#[test]
-fn auth_is_off_by_default_and_needs_nothing_from_supabase() {
-    let config = load(&[]);
-    assert_eq!(config.settings.auth.mode, AuthMode::Off);
-    assert!(config.settings.auth.jwt_secret.is_none());
-    assert_eq!(config.settings.limits.max_concurrent_turns, 64);
-}
-
-#[test]
-fn an_unknown_auth_mode_is_a_problem_and_is_treated_as_required() {
-    let config = load(&[
-        ("AUTH_MODE", "on"),
-        ("SUPABASE_URL", "http://127.0.0.1:54321"),
-    ]);
-    assert_eq!(variables(&config), vec!["AUTH_MODE"]);
-    assert_eq!(config.settings.auth.mode, AuthMode::Required);
-}
-
-#[test]
-fn auth_needs_the_project_url_in_every_environment() {
-    for mode in ["optional", "required"] {
-        let config = load(&[("AUTH_MODE", mode)]);
-        assert_eq!(variables(&config), vec!["SUPABASE_URL"], "{mode}");
-        let config = production_with(&[("AUTH_MODE", Some(mode))]);
-        assert_eq!(variables(&config), vec!["SUPABASE_URL"], "{mode}");
-    }
-}
-
 /// The DATABASE_URLs the store cannot connect with, each with the value a leak would show.
 const UNUSABLE_DATABASE_URLS: [&str; 4] = [
     "postgres://u:hunter2@db.example.com:6543/postgres?sslmode=required",
@@ -306,58 +278,6 @@ fn a_database_url_the_store_cannot_use_is_a_problem_naming_it_in_every_environme
             }
         }
     }
-}
-
-#[test]
-fn development_auth_accepts_a_local_http_project_and_production_insists_on_https() {
-    let config = load(&[
-        ("AUTH_MODE", "required"),
-        ("SUPABASE_URL", "http://127.0.0.1:54321"),
-    ]);
-    assert!(config.problems.is_empty(), "{:?}", config.problems);
-    let config = production_with(&[
-        ("AUTH_MODE", Some("required")),
-        ("SUPABASE_URL", Some("http://abc.supabase.co")),
-    ]);
-    assert_eq!(variables(&config), vec!["SUPABASE_URL"]);
-    let config = production_with(&[
-        ("AUTH_MODE", Some("optional")),
-        ("SUPABASE_URL", Some("https://abc.supabase.co")),
-    ]);
-    assert!(config.problems.is_empty(), "{:?}", config.problems);
-}
-
-#[test]
-fn a_project_url_with_credentials_or_a_query_is_a_problem_named_without_its_value() {
-    for bad in [
-        "abc.supabase.co",
-        "ftp://abc.supabase.co",
-        "https://user:hunter2@abc.supabase.co",
-        "https://abc.supabase.co/?x=1",
-    ] {
-        let config = load(&[("AUTH_MODE", "required"), ("SUPABASE_URL", bad)]);
-        assert_eq!(variables(&config), vec!["SUPABASE_URL"], "{bad}");
-        assert!(!config.problems[0].reason.contains("hunter2"));
-    }
-}
-
-#[test]
-fn a_short_legacy_jwt_secret_is_a_problem() {
-    let config = load(&[("SUPABASE_JWT_SECRET", "too-short")]);
-    assert_eq!(variables(&config), vec!["SUPABASE_JWT_SECRET"]);
-    let config = load(&[(
-        "SUPABASE_JWT_SECRET",
-        "a-legacy-secret-that-is-long-enough-0123",
-    )]);
-    assert!(config.problems.is_empty(), "{:?}", config.problems);
-}
-
-#[test]
-fn the_concurrent_turn_cap_is_configurable_and_bounded() {
-    let config = load(&[("MAX_CONCURRENT_TURNS", "3")]);
-    assert_eq!(config.settings.limits.max_concurrent_turns, 3);
-    let config = load(&[("MAX_CONCURRENT_TURNS", "0")]);
-    assert_eq!(variables(&config), vec!["MAX_CONCURRENT_TURNS"]);
 }
 
 #[test]

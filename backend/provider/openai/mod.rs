@@ -10,6 +10,8 @@ use super::breaker::{Breaker, BreakerState};
 use super::endpoint::{bearer, chat_completions_url};
 use super::retry::{self, Failure};
 use super::sse::{pieces, Pieces};
+
+mod open_stream;
 use super::wire::{self, ChatRequest};
 use super::{ChatMessage, Completion, ProviderError, Stage};
 use crate::config::ProviderSettings;
@@ -203,82 +205,6 @@ struct Trace {
 }
 
 impl Inner {
-    /// Sends the streamed request, retried like `run` until the upstream answers 2xx, and
-    /// returns the response (its body not yet read) with its status.
-    async fn open_stream(
-        &self,
-        stage: Stage,
-        body: Bytes,
-        deadline: Duration,
-    ) -> Result<(reqwest::Response, u16), ProviderError> {
-        let started = Instant::now();
-        let end = started
-            .checked_add(deadline)
-            .or_else(|| started.checked_add(Duration::from_secs(86_400)))
-            .unwrap_or(started);
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let budget = self
-                .request_timeout
-                .min(end.saturating_duration_since(Instant::now()));
-            let failure = match timeout(budget, self.open(body.clone())).await {
-                Ok(Ok(response)) => {
-                    let status = response.status().as_u16();
-                    tracing::debug!(
-                        stage = stage.as_str(),
-                        attempt,
-                        status,
-                        "provider stream opened"
-                    );
-                    return Ok((response, status));
-                }
-                Ok(Err((failure, status))) => (failure, status),
-                Err(_) => (Failure::fatal(ProviderError::Timeout), None),
-            };
-            let (failure, status) = failure;
-            let last = !failure.retryable || attempt > self.max_retries;
-            let delay = retry::delay_before(attempt, &failure).filter(|delay| {
-                Instant::now()
-                    .checked_add(*delay)
-                    .is_some_and(|wake| wake < end)
-            });
-            match delay {
-                Some(delay) if !last => sleep(delay).await,
-                _ => {
-                    tracing::info!(
-                        stage = stage.as_str(),
-                        outcome = failure.error.category().as_str(),
-                        upstream_status = status,
-                        attempts = attempt,
-                        "provider call failed"
-                    );
-                    return Err(failure.error);
-                }
-            }
-        }
-    }
-
-    /// Sends the request; the response once its status says success.
-    async fn open(&self, body: Bytes) -> Result<reqwest::Response, (Failure, Option<u16>)> {
-        let response = self
-            .http
-            .post(self.endpoint.clone())
-            .header(AUTHORIZATION, self.authorization.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "text/event-stream, application/json")
-            .body(body)
-            .send()
-            .await
-            .map_err(|error| (retry::classify_transport(&error), None))?;
-        let code = response.status().as_u16();
-        if !response.status().is_success() {
-            // The body of an error response is never read, logged or returned.
-            return Err((retry::classify_status(code, response.headers()), Some(code)));
-        }
-        Ok(response)
-    }
-
     fn model(&self, stage: Stage) -> &str {
         match stage {
             Stage::Reasoning => &self.reasoning_model,
