@@ -61,33 +61,15 @@ DB_CREATED=0
 APP_PID=""
 STUB_PID=""
 
-log() { printf '[stream %s] %s\n' "$(date +%T)" "$*" >&2; }
-die() {
-    log "error: $*"
-    exit 1
-}
-
-stop_pid() { # pid: TERM, wait up to 10 s, then KILL
-    local pid=$1 i
-    [ -n "$pid" ] || return 0
-    kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then
-        log "pid $pid did not stop after 10 s (check $i), killing"
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    wait "$pid" 2>/dev/null || true
-}
+BENCH_TAG=stream
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    stop_pid "$APP_PID"
-    stop_pid "$STUB_PID"
+    stop_pid "$APP_PID" 10
+    stop_pid "$STUB_PID" 10
     if [ "$DB_CREATED" = 1 ]; then
         dropdb --if-exists --force "$DB" 2>/dev/null || log "warning: could not drop database $DB"
     fi
@@ -202,7 +184,7 @@ else
 fi
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
-stop_pid "$APP_PID" # flushes the metadata writer
+stop_pid "$APP_PID" 10 # flushes the metadata writer
 APP_PID=""
 rows="none (in-memory store)"
 if [ "$DB_CREATED" = 1 ]; then

@@ -101,16 +101,6 @@ impl Turn {
             measures: Measures::default(),
         }
     }
-
-    /// Time since the turn was admitted.
-    pub fn elapsed(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    /// Time from admission to the first governed byte, for a turn that sent one.
-    pub fn first_byte(&self) -> Option<Duration> {
-        self.measures.first_byte
-    }
 }
 
 /// Sizes and durations of a turn, for the metadata record and metrics. Never content.

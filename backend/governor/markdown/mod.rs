@@ -198,11 +198,8 @@ fn next_candidate(text: &str, from: usize) -> Option<(usize, bool)> {
     while i < bytes.len() {
         match bytes[i] {
             b'\n' => return Some((i + 1, true)),
-            b'.' | b'!' | b'?' => {
-                if let Some(space) = bytes.get(i + 1).filter(|b| **b == b' ' || **b == b'\t') {
-                    let _ = space;
-                    return Some((i + 2, false));
-                }
+            b'.' | b'!' | b'?' if matches!(bytes.get(i + 1), Some(b' ' | b'\t')) => {
+                return Some((i + 2, false));
             }
             0xE3 | 0xEF => {
                 let rest = &text[i..];

@@ -116,14 +116,12 @@ impl Writer<'_> {
                 Event::End(pulldown_cmark::TagEnd::Table) => {
                     table_depth = table_depth.saturating_sub(1)
                 }
-                Event::Text(text) if code_depth > 0 => {
-                    if range.end > region.start {
-                        let from = range.start.max(region.start);
-                        contents
-                            .code
-                            .push_str(&self.src[from..range.end.min(region.end)]);
+                Event::Text(_) if code_depth > 0 => {
+                    let (from, to) = (range.start.max(region.start), range.end.min(region.end));
+                    if from < to {
+                        contents.code.push_str(&self.src[from..to]);
+                        contents.visible.push_str(&self.src[from..to]);
                     }
-                    let _ = text;
                 }
                 Event::Text(_) => {
                     let run_end = text_run_end(events, i);

@@ -230,3 +230,14 @@ fn every_line_of_a_code_block_after_a_paragraph_stays_code() {
     let draft = "Exclude one status:\n\n```sql\nSELECT id, name FROM users\nWHERE status <> 'deleted' AND age >= 18 AND score < 100\nORDER BY name;\n```";
     assert_eq!(reply(&g, draft), draft);
 }
+
+#[test]
+fn an_encoded_copy_of_the_prompt_inside_a_code_block_is_withheld() {
+    use base64::Engine;
+    let g = governor();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(prompts::EXPRESSION_PROMPT);
+    let draft = format!("Here is some data.\n\n```\n{encoded}\n```\n\nThat is all.");
+    let out = reply(&g, &draft);
+    assert!(!out.contains(&encoded[..40]), "{out}");
+    assert!(out.contains("(withheld)"), "{out}");
+}
