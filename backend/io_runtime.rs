@@ -1,25 +1,22 @@
-//! The runtime that owns every outbound connection: provider HTTP and Postgres.
+//! The runtime that owns the shared database pool's connections.
 //!
 //! actix-web runs each HTTP worker on its own single-threaded tokio runtime and drops that
 //! runtime when the worker stops; during a graceful shutdown an idle worker stops at once
-//! while a busy one is still draining. reqwest (hyper) and tokio-postgres drive every
-//! connection from a task spawned on the runtime that opened it, and both pool connections
-//! across callers. So a connection opened by one worker died with that worker, under
-//! another worker's in-flight turn.
+//! while a busy one is still draining. tokio-postgres drives every connection from a task
+//! spawned on the runtime that opened it. The shared pool (writer, reaper, readiness) hands
+//! its connections to whoever asks, so a connection opened by one worker would die with that
+//! worker, under another's work.
 //!
 //! [`IoRuntime`] is a handle to the process's main multi-threaded runtime (captured when
-//! the application is built), which lives until the process exits. Outbound work is started
-//! there, so every connection task lives as long as the process, whichever worker asked:
-//! - [`IoRuntime::run`]: one future (a provider call, opening a database connection);
-//! - [`IoRuntime::forward`]: a stream (a streamed provider response), item by item.
+//! the application is built), which lives until the process exits. [`IoRuntime::run`] starts
+//! a future there (opening a shared connection), so its tasks live as long as the process,
+//! whichever worker asked. Dropping the returned future aborts the work.
 //!
-//! Dropping the returned future or stream (the client went away) aborts the work.
-use futures::Stream;
+//! What runs on every turn (provider calls, admission) does not come here: each worker has
+//! connections of its own (`provider/openai/clients.rs`, `store/pg/admission_pools.rs`),
+//! which saves two cross-thread wake-ups per call.
 use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use tokio::runtime::{Handle, RuntimeFlavor};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::Instrument;
 
@@ -63,48 +60,6 @@ impl IoRuntime {
             Err(_) => Err(Stopped),
         }
     }
-
-    /// Drives `stream` on the I/O runtime and hands its items over through a channel of
-    /// `buffer` items (back-pressure: the producer waits while the consumer is behind).
-    /// The stream must not start I/O before it is first polled (build it from async blocks,
-    /// e.g. `stream::once(request).flatten()`): polling happens on the I/O runtime. The
-    /// forwarded stream ends when `stream` does, or early if the I/O runtime stops; dropping
-    /// it aborts the task.
-    pub fn forward<S>(&self, stream: S, buffer: usize) -> Forwarded<S::Item>
-    where
-        S: Stream + Send + 'static,
-        S::Item: Send + 'static,
-    {
-        use futures::StreamExt;
-        let (sender, receiver) = mpsc::channel(buffer.max(1));
-        let pump = async move {
-            let mut stream = std::pin::pin!(stream);
-            while let Some(item) = stream.next().await {
-                if sender.send(item).await.is_err() {
-                    break; // the consumer is gone
-                }
-            }
-        };
-        let task = self.handle.spawn(pump.in_current_span());
-        Forwarded {
-            receiver,
-            _task: AbortOnDrop(task),
-        }
-    }
-}
-
-/// The consumer's end of [`IoRuntime::forward`].
-pub struct Forwarded<T> {
-    receiver: mpsc::Receiver<T>,
-    _task: AbortOnDrop<()>,
-}
-
-impl<T> Stream for Forwarded<T> {
-    type Item = T;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.receiver.poll_recv(cx)
-    }
 }
 
 /// A task that is aborted when its handle is dropped (the caller stopped waiting).
@@ -119,9 +74,8 @@ impl<T> Drop for AbortOnDrop<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures::StreamExt;
     use std::sync::Arc;
-    use tokio::sync::Notify;
+    use tokio::sync::{mpsc, Notify};
 
     fn io_runtime() -> tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
@@ -187,20 +141,5 @@ mod tests {
         });
         // The sender is dropped only if the task was aborted.
         assert_eq!(worker_runtime().block_on(receiver.recv()), None);
-    }
-
-    #[test]
-    fn a_forwarded_stream_yields_every_item_in_order() {
-        let io_rt = io_runtime();
-        let io = io_rt.block_on(async { IoRuntime::current() }).unwrap();
-        let items = worker_runtime().block_on(async {
-            let stream = futures::stream::iter(0..100).map(|n| (n, thread_name()));
-            io.forward(stream, 4).collect::<Vec<_>>().await
-        });
-        assert_eq!(
-            items.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-            (0..100).collect::<Vec<_>>()
-        );
-        assert!(items.iter().all(|(_, name)| name == "io-test"), "{items:?}");
     }
 }

@@ -22,6 +22,7 @@
 #   BENCH_BIN=                a governed-chat binary to measure instead of target/release's
 #                             (implies no build; e.g. an older build, for a before/after)
 #   BENCH_KEEP=0              1: keep the temp dir (configs, logs, raw wrk output)
+#   BENCH_APP_ENV=""          extra NAME=value settings for every governed-chat started (experiments)
 #   BENCH_PG_SSLMODE=         sslmode added to DATABASE_URL (default: none, i.e. the
 #                             driver's "prefer": TLS whenever the server offers it)
 #   BENCH_PG_WAITS=1          sample pg_stat_activity wait events every 0.5 s during the
@@ -43,6 +44,7 @@ BENCH_SESSIONS=${BENCH_SESSIONS:-1}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 BENCH_BIN=${BENCH_BIN:-}
 BENCH_KEEP=${BENCH_KEEP:-0}
+BENCH_APP_ENV=${BENCH_APP_ENV:-}
 BENCH_PG_SSLMODE=${BENCH_PG_SSLMODE:-}
 BENCH_PG_WAITS=${BENCH_PG_WAITS:-1}
 BENCH_PERF=${BENCH_PERF:-0}
@@ -273,6 +275,8 @@ app_env() { # port log_level database_url|"" -> env assignments for env -i
     echo "NEW_SESSIONS_PER_ADDRESS_PER_HOUR=$NEW_SESSIONS_HIGH"
     echo "TURNS_PER_ADDRESS_PER_HOUR=$TURNS_PER_ADDRESS_HIGH"
     if [ -n "$url" ]; then echo "DATABASE_URL=$url"; fi
+    local extra
+    for extra in $BENCH_APP_ENV; do echo "$extra"; done
 }
 
 start_app() { # name port log_level database_url|""
@@ -392,7 +396,11 @@ run_wrk() {
 PERF_PID=""
     m1=$(metrics_snapshot "$mport")
     t1=$(ticks_of "${pids[@]}")
-    local pg1
+    # Backends opened during the run count too (each HTTP worker opens its own admission
+    # connections on first use; their ticks at the start were zero).
+    local pg1 pg_end
+    mapfile -t pg_end < <(pg_backends)
+    mapfile -t pg < <(printf '%s\n' "${pg[@]}" "${pg_end[@]}" | grep . | sort -u)
     pg1=$(ticks_of "${pg[@]}")
     [ -s "$res" ] || die "wrk wrote no result for $name c=$conns"
     local waits=-

@@ -315,7 +315,7 @@ impl Reader<'_> {
             },
             writer: WriterSettings {
                 queue_capacity: self.number("WRITER_QUEUE_CAPACITY", 10_000, 1, 10_000_000),
-                batch_size: self.number("WRITER_BATCH_SIZE", 200, 1, 10_000),
+                batch_size: self.number("WRITER_BATCH_SIZE", 16, 1, 10_000),
                 flush_interval: self.millis("WRITER_FLUSH_INTERVAL_MS", 200, 1, 60_000),
             },
             log_level: self.log_level(),

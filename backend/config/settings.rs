@@ -202,7 +202,7 @@ pub struct WriterSettings {
     /// `WRITER_QUEUE_CAPACITY`: rows held in memory while the database is slow or down,
     /// default 10000.
     pub queue_capacity: usize,
-    /// `WRITER_BATCH_SIZE`: default 200.
+    /// `WRITER_BATCH_SIZE`: default 16 (small batches keep each insert short; see docs/BENCHMARKS.md).
     pub batch_size: usize,
     /// `WRITER_FLUSH_INTERVAL_MS`: default 200.
     pub flush_interval: Duration,

@@ -14,32 +14,13 @@
 //!   the answer, not a leak.
 use super::markdown::Contents;
 use super::prompts::ALL_PROMPTS;
+use super::shingles::{shingle, ShingleSet};
 use once_cell::sync::Lazy;
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use unicode_normalization::UnicodeNormalization;
 
 const PROMPT_N: usize = 4;
 const NOTES_N: usize = 6;
 const WINDOW: usize = NOTES_N;
-
-/// The values are already hashes; hashing them again is wasted work.
-#[derive(Default)]
-struct IdentityHasher(u64);
-impl Hasher for IdentityHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-type ShingleSet = HashSet<u64, BuildHasherDefault<IdentityHasher>>;
 
 static PROMPT_SHINGLES: Lazy<ShingleSet> = Lazy::new(|| {
     let mut set = ShingleSet::default();
@@ -82,12 +63,6 @@ fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
     if in_word {
         f(hash);
     }
-}
-
-fn shingle(words: &[u64]) -> u64 {
-    words.iter().fold(0x9e37_79b9_7f4a_7c15_u64, |acc, w| {
-        (acc.rotate_left(23) ^ w).wrapping_mul(0x100_0000_01b3)
-    })
 }
 
 fn add_shingles(text: &str, n: usize, set: &mut ShingleSet) {

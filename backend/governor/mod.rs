@@ -21,6 +21,7 @@ mod prompts;
 mod reasoning;
 mod rules;
 mod secrets;
+mod shingles;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -100,6 +101,7 @@ impl Governor {
     pub fn new(config: GovernorConfig) -> Self {
         policy::warm_up();
         leak::warm_up();
+        transformed::warm_up();
         markdown::warm_up();
         let configured_secrets = secrets::ConfiguredSecrets::new(&config.secrets);
         let allowlist = links::Allowlist::new(&config.link_allowlist);

@@ -10,11 +10,11 @@
 //! Ordinary text has no shingle in common with the prompts once it is ROT13'd or reversed,
 //! and decoded blobs only count when they decode to text.
 use super::prompts::ALL_PROMPTS;
+use super::shingles::{shingle, ShingleSet};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
 use once_cell::sync::Lazy;
 use regex::Regex;
-use std::collections::HashSet;
 
 const SHINGLE: usize = 4;
 /// Shingle hits that make a view a leak (one can be chance; two consecutive are a copy).
@@ -33,37 +33,53 @@ const LENIENT: GeneralPurposeConfig =
 const B64_STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
 const B64_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
+/// The system prompts' shingles: the same for every reply, so computed once.
+static PROMPT_SHINGLES: Lazy<ShingleSet> = Lazy::new(|| shingles_of(ALL_PROMPTS.iter().copied()));
+
+pub(crate) fn warm_up() {
+    Lazy::force(&PROMPT_SHINGLES);
+}
+
 /// The shingles of the protected texts of one reply (the system prompts and its notes).
 pub(crate) struct TransformedLeaks {
-    shingles: HashSet<u64>,
+    /// The system prompts' shingles, when they are protected.
+    prompts: Option<&'static ShingleSet>,
+    /// This reply's own protected texts (its notes).
+    own: ShingleSet,
 }
 
 impl TransformedLeaks {
     /// Protects the system prompts and `notes` (the reasoning stage's notes of this turn).
     pub(crate) fn new(notes: &str) -> Self {
-        Self::from_texts(ALL_PROMPTS.iter().copied().chain(std::iter::once(notes)))
+        TransformedLeaks {
+            prompts: Some(&PROMPT_SHINGLES),
+            own: shingles_of([notes]),
+        }
     }
 
     /// Protects exactly `texts`.
+    #[cfg(test)]
     pub(crate) fn from_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut shingles = HashSet::new();
-        for text in texts {
-            let words = word_hashes(text);
-            shingles.extend(words.windows(SHINGLE).map(shingle));
+        TransformedLeaks {
+            prompts: None,
+            own: shingles_of(texts),
         }
-        TransformedLeaks { shingles }
+    }
+
+    fn protects(&self, shingle: u64) -> bool {
+        self.own.contains(&shingle) || self.prompts.is_some_and(|set| set.contains(&shingle))
     }
 
     /// `true` when `reply` (one block or a whole reply) holds a base64, hex, ROT13 or
     /// reversed copy of a protected text. Verbatim copies are `leak.rs`'s business.
     pub(crate) fn contains_transformed_copy(&self, reply: &str) -> bool {
-        if self.shingles.is_empty() {
+        if self.own.is_empty() && self.prompts.is_none_or(ShingleSet::is_empty) {
             return false;
         }
         // A view's shingle that the reply also has as written is a verbatim copy (carried
         // over code, say), which `leak.rs` judges: only what the transformation revealed
         // counts here.
-        let verbatim: HashSet<u64> = word_hashes(reply).windows(SHINGLE).map(shingle).collect();
+        let verbatim = shingles_of([reply]);
         let leaks = |view: &str| self.leaks(view, &verbatim);
         let rot13: String = reply.chars().map(rot13).collect();
         let reversed: String = reply.chars().rev().collect();
@@ -85,12 +101,12 @@ impl TransformedLeaks {
             .any(|decoded| leaks(&decoded))
     }
 
-    fn leaks(&self, view: &str, verbatim: &HashSet<u64>) -> bool {
+    fn leaks(&self, view: &str, verbatim: &ShingleSet) -> bool {
         let words = word_hashes(view);
         words
             .windows(SHINGLE)
             .map(shingle)
-            .filter(|hash| self.shingles.contains(hash) && !verbatim.contains(hash))
+            .filter(|hash| self.protects(*hash) && !verbatim.contains(hash))
             .nth(MIN_HITS - 1)
             .is_some()
     }
@@ -163,10 +179,12 @@ fn word_hashes(text: &str) -> Vec<u64> {
     words
 }
 
-fn shingle(words: &[u64]) -> u64 {
-    words.iter().fold(0x9e37_79b9_7f4a_7c15_u64, |acc, w| {
-        (acc.rotate_left(23) ^ w).wrapping_mul(0x100_0000_01b3)
-    })
+fn shingles_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> ShingleSet {
+    let mut set = ShingleSet::default();
+    for text in texts {
+        set.extend(word_hashes(text).windows(SHINGLE).map(shingle));
+    }
+    set
 }
 
 #[cfg(test)]

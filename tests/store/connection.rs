@@ -2,7 +2,8 @@
 //! queries, and nothing left prepared on a connection (transaction-mode poolers).
 use crate::db::TestDatabase;
 use crate::support::{accepted_rows, admit, new_session, scalar};
-use governed_chat::store::{PgStore, Store, StoreError};
+use governed_chat::store::{Admission, PgStore, Store, StoreError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn with_param(url: &str, param: &str) -> String {
@@ -114,6 +115,14 @@ async fn the_store_leaves_no_prepared_statements_on_its_connections() {
         scalar(&client, "SELECT count(*) FROM pg_prepared_statements").await,
         "0"
     );
+    let admission = postgres(&store)
+        .admission_connection()
+        .await
+        .expect("the one admission connection");
+    assert_eq!(
+        scalar(&admission, "SELECT count(*) FROM pg_prepared_statements").await,
+        "0"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,6 +223,97 @@ async fn sslmode_verify_full_accepts_a_trusted_certificate_for_the_host_name() {
     let store = db.settings().with_url(&url).store();
     assert!(store.ping().await.expect("verified TLS").is_current());
     assert_eq!(ssl_in_use(&store).await, "t");
+}
+
+/// Server processes connected to `db` by the application.
+async fn app_connections(db: &TestDatabase) -> i64 {
+    let query = format!(
+        "SELECT count(*) FROM pg_stat_activity \
+         WHERE datname = '{}' AND application_name = 'governed-chat'",
+        db.name()
+    );
+    scalar(&db.direct_client().await, &query)
+        .await
+        .parse()
+        .expect("a count")
+}
+
+/// Like an actix HTTP worker: a thread with a single-threaded runtime of its own, which
+/// admits turns on request until it is stopped.
+struct Worker {
+    requests: std::sync::mpsc::Sender<(String, std::sync::mpsc::Sender<Admission>)>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Worker {
+    fn start(store: Arc<Store>) -> Worker {
+        let (requests, incoming) =
+            std::sync::mpsc::channel::<(String, std::sync::mpsc::Sender<Admission>)>();
+        let thread = std::thread::spawn(move || {
+            let runtime = worker_runtime();
+            for (address, reply) in incoming {
+                let admission = runtime.block_on(admit(&store, None, Some(&address)));
+                let _ = reply.send(admission);
+            }
+        });
+        Worker { requests, thread }
+    }
+
+    fn admit(&self, address: &str) -> Admission {
+        let (reply, answer) = std::sync::mpsc::channel();
+        self.requests
+            .send((address.to_owned(), reply))
+            .expect("the worker is running");
+        answer
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the worker admits within 10 s")
+    }
+
+    /// Stops the worker: its runtime, and every task on it, is dropped.
+    fn stop(self) {
+        drop(self.requests);
+        self.thread.join().expect("the worker stops cleanly");
+    }
+}
+
+#[test]
+fn each_worker_admits_over_connections_of_its_own_which_end_with_that_worker() {
+    let main = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the main runtime");
+    let db = main.block_on(TestDatabase::create());
+    let store = Arc::new(main.block_on(async { db.settings().store() }));
+
+    let worker_a = Worker::start(Arc::clone(&store));
+    let worker_b = Worker::start(Arc::clone(&store));
+    let first_a = worker_a.admit("192.0.2.1");
+    let first_b = worker_b.admit("192.0.2.2");
+    assert!(matches!(first_a, Admission::Admitted { .. }), "{first_a:?}");
+    assert!(matches!(first_b, Admission::Admitted { .. }), "{first_b:?}");
+    assert_eq!(
+        main.block_on(app_connections(&db)),
+        2,
+        "each worker opened a connection of its own"
+    );
+
+    // A stops (an idle worker on SIGTERM): its connection closes with it, B's keeps working.
+    worker_a.stop();
+    let closed = main.block_on(crate::support::eventually(
+        Duration::from_secs(5),
+        || async { app_connections(&db).await == 1 },
+    ));
+    assert!(closed, "worker A's connection outlived worker A");
+    let again_b = worker_b.admit("192.0.2.2");
+    assert!(
+        matches!(again_b, Admission::Admitted { .. }),
+        "worker B's admission failed after worker A stopped: {again_b:?}"
+    );
+    assert_eq!(main.block_on(app_connections(&db)), 1);
+    worker_b.stop();
+    drop(store);
+    main.block_on(async { drop(db) });
 }
 
 /// Like an actix HTTP worker: a single-threaded runtime of its own.

@@ -1,7 +1,7 @@
-//! The OpenAI-compatible Chat Completions client: one pooled `reqwest::Client`, a bounded
-//! retry loop, and the whole call held to the caller's deadline. Each call runs on the
-//! [`IoRuntime`] (so pooled connections outlive the HTTP worker that opened them) behind
-//! the circuit [`Breaker`].
+//! The OpenAI-compatible Chat Completions client: a pooled `reqwest::Client` per thread
+//! (`clients.rs`: a worker's calls run on that worker, over its own connections), a bounded
+//! retry loop, and the whole call held to the caller's deadline, behind the circuit
+//! [`Breaker`] that all threads share.
 //!
 //! Nothing upstream-controlled is logged or returned: no body, no key, no base URL (it may
 //! hold credentials; `reqwest::Error`'s `Display` includes the URL, so it is never logged).
@@ -11,13 +11,14 @@ use super::endpoint::{bearer, chat_completions_url};
 use super::retry::{self, Failure};
 use super::sse::{pieces, Pieces};
 
+mod clients;
 mod open_stream;
 use super::wire::{self, ChatRequest};
 use super::{ChatMessage, Completion, ProviderError, Stage};
 use crate::config::ProviderSettings;
-use crate::io_runtime::IoRuntime;
 use anyhow::Context;
 use bytes::Bytes;
+use clients::ThreadClients;
 use futures::StreamExt;
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::Url;
@@ -25,19 +26,15 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep, timeout, timeout_at, Instant};
 
-/// How long an idle pooled connection is kept.
-const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-
 /// Cheap to clone: the settings, the connection pool and the breaker are shared.
 #[derive(Clone)]
 pub struct OpenAiClient {
     inner: Arc<Inner>,
     breaker: Arc<Breaker>,
-    io: IoRuntime,
 }
 
 struct Inner {
-    http: reqwest::Client,
+    http: ThreadClients,
     /// `{base_url}/chat/completions`. May hold credentials: never logged or shown.
     endpoint: Url,
     /// `Bearer <key>`, marked sensitive.
@@ -67,22 +64,13 @@ impl std::fmt::Debug for OpenAiClient {
 
 impl OpenAiClient {
     /// Builds the client. Fails (without echoing the key or URL) when there is no key, the
-    /// key cannot be a header value, or the base URL is not an http(s) URL. Calls will run
-    /// on the runtime this is called on (see [`IoRuntime::current`]).
+    /// key cannot be a header value, or the base URL is not an http(s) URL.
     pub fn new(settings: &ProviderSettings) -> anyhow::Result<Self> {
         let key = settings
             .api_key
             .as_ref()
             .context("no model provider API key is configured")?;
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(settings.connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
-            .tcp_nodelay(true)
-            .user_agent(concat!("governed-chat/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .context("building the model provider HTTP client")?;
+        let http = ThreadClients::new(settings.connect_timeout)?;
         let inner = Inner {
             http,
             endpoint: chat_completions_url(&settings.base_url)?,
@@ -100,7 +88,6 @@ impl OpenAiClient {
                 settings.breaker_failures,
                 settings.breaker_cooldown,
             )),
-            io: IoRuntime::current()?,
         })
     }
 
@@ -124,8 +111,8 @@ impl OpenAiClient {
         .await
     }
 
-    /// One call under the breaker, run on the I/O runtime: `send` gets the serialized
-    /// request. While the breaker is open it fails at once with `Unavailable`.
+    /// One call under the breaker: `send` gets the serialized request. While the breaker is
+    /// open it fails at once with `Unavailable`.
     async fn call<T, F, Fut>(
         &self,
         stage: Stage,
@@ -133,9 +120,8 @@ impl OpenAiClient {
         send: F,
     ) -> Result<T, ProviderError>
     where
-        T: Send + 'static,
         F: FnOnce(Arc<Inner>, Bytes) -> Fut,
-        Fut: std::future::Future<Output = Result<T, ProviderError>> + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, ProviderError>>,
     {
         let Some(permit) = self.breaker.admit() else {
             // Debug: the turn's own line records it, and the opening was logged at warn.
@@ -150,14 +136,7 @@ impl OpenAiClient {
         };
         // Serialising strings and integers cannot fail; treat it as a bad exchange if it does.
         let result = match serde_json::to_vec(request) {
-            Ok(body) => {
-                let call = send(Arc::clone(&self.inner), Bytes::from(body));
-                // Stopped: the process is exiting and the call never finished.
-                self.io
-                    .run(call)
-                    .await
-                    .unwrap_or(Err(ProviderError::Unavailable))
-            }
+            Ok(body) => send(Arc::clone(&self.inner), Bytes::from(body)).await,
             Err(_) => Err(ProviderError::BadResponse),
         };
         permit.finish(&result);
@@ -174,7 +153,7 @@ impl OpenAiClient {
 
     /// One stage call answered as a stream (`stream: true`): opened (retried like
     /// `complete` until the upstream answers 2xx) under the breaker, then its pieces as they
-    /// arrive (see `sse.rs`), read on the I/O runtime. Returns the pieces and the status.
+    /// arrive (see `sse.rs`). Returns the pieces and the status.
     pub async fn stream(
         &self,
         stage: Stage,
@@ -193,7 +172,7 @@ impl OpenAiClient {
             self.inner.request_timeout,
             self.inner.max_response_bytes,
         );
-        Ok((self.io.forward(pieces, 16).boxed(), status))
+        Ok((pieces.boxed(), status))
     }
 }
 
@@ -205,6 +184,11 @@ struct Trace {
 }
 
 impl Inner {
+    /// This thread's HTTP client (built on first use; building one succeeded at startup).
+    fn client(&self) -> anyhow::Result<&reqwest::Client> {
+        self.http.current()
+    }
+
     fn model(&self, stage: Stage) -> &str {
         match stage {
             Stage::Reasoning => &self.reasoning_model,
@@ -323,7 +307,8 @@ impl Inner {
 
     async fn exchange(&self, body: Bytes, status: &mut Option<u16>) -> Result<String, Failure> {
         let response = self
-            .http
+            .client()
+            .map_err(|_| Failure::fatal(ProviderError::Unavailable))?
             .post(self.endpoint.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .header(CONTENT_TYPE, "application/json")

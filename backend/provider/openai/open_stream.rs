@@ -68,7 +68,8 @@ impl Inner {
     /// Sends the request; the response once its status says success.
     async fn open(&self, body: Bytes) -> Result<reqwest::Response, (Failure, Option<u16>)> {
         let response = self
-            .http
+            .client()
+            .map_err(|_| (Failure::fatal(ProviderError::Unavailable), None))?
             .post(self.endpoint.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .header(CONTENT_TYPE, "application/json")

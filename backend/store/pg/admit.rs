@@ -60,7 +60,7 @@ impl PgStore {
             (user_day, Type::INT4),
             (lock, Type::INT4),
         ];
-        let client = self.client().await?;
+        let client = self.admission.client().await?;
         let outcome =
             tokio::time::timeout(self.query_timeout, client.query_typed(ADMIT, &params)).await;
         let rows = match outcome {

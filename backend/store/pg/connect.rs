@@ -1,8 +1,9 @@
-//! From DATABASE_URL to a lazily connecting pool. The URL is parsed by the configuration
+//! From DATABASE_URL to lazily connecting pools. The URL is parsed by the configuration
 //! (`crate::config::DatabaseUrl`), so what `check-config` passes connects here.
 //!
-//! Every connection is opened on the [`IoRuntime`], so its driver task outlives the HTTP
-//! worker whose turn happened to open it (the pool shares connections across workers).
+//! The shared pool opens every connection on the [`IoRuntime`], so its driver task outlives
+//! the HTTP worker whose request happened to open it. Admission uses pools of each worker's
+//! own instead (`admission_pools.rs`).
 use super::tls;
 use crate::config::{DatabaseSettings, DatabaseUrl};
 use crate::io_runtime::IoRuntime;
@@ -13,41 +14,90 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::task::JoinHandle;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::Socket;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// Connections open on the runtime this is called on (see [`IoRuntime::current`]).
-pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    let url = DatabaseUrl::parse(url.expose_secret())
-        .map_err(|reason| anyhow!("DATABASE_URL {reason}"))?;
-    let mut config = url.driver;
-    config
-        .connect_timeout(settings.connect_timeout)
-        .keepalives(true)
-        .ssl_mode(tls::driver_mode(url.sslmode));
-    if config.get_application_name().is_none() {
-        config.application_name("governed-chat");
+/// The background tasks that may hold a connection at once: the writer, the reaper and a
+/// readiness check.
+const BACKGROUND_CONNECTIONS: usize = 3;
+
+/// What every pool of this store is built from: the driver settings and the TLS connector.
+#[derive(Clone)]
+pub(super) struct PoolFactory {
+    config: tokio_postgres::Config,
+    tls: MakeRustlsConnect,
+    pool_size: usize,
+    wait: Option<std::time::Duration>,
+}
+
+impl PoolFactory {
+    /// Fails only when the URL cannot be parsed or the TLS roots cannot be loaded; the error
+    /// never contains the URL.
+    pub(super) fn new(url: &SecretString, settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let url = DatabaseUrl::parse(url.expose_secret())
+            .map_err(|reason| anyhow!("DATABASE_URL {reason}"))?;
+        let mut config = url.driver;
+        config
+            .connect_timeout(settings.connect_timeout)
+            .keepalives(true)
+            .ssl_mode(tls::driver_mode(url.sslmode));
+        if config.get_application_name().is_none() {
+            config.application_name("governed-chat");
+        }
+        Ok(PoolFactory {
+            config,
+            tls: tls::connector(url.sslmode, url.roots.as_ref())?,
+            pool_size: settings.pool_size.max(1),
+            wait: Some(settings.connect_timeout),
+        })
     }
-    let connector = OnIoRuntime {
-        tls: tls::connector(url.sslmode, url.roots.as_ref())?,
-        io: IoRuntime::current()?,
-    };
-    let manager = Manager::from_connect(
-        config,
-        connector,
-        // `Fast`: a connection the driver saw close is replaced at checkout; `Verified` would
-        // add a round trip to every turn to catch the rest, which fail once and are dropped.
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    let wait = Some(settings.connect_timeout);
-    Pool::builder(manager)
-        .max_size(settings.pool_size.max(1))
-        .wait_timeout(wait)
-        .create_timeout(wait)
-        .recycle_timeout(wait)
-        .runtime(Runtime::Tokio1)
-        .build()
-        .context("building the database connection pool")
+
+    /// The shared pool of background work (writer, reaper, readiness, migrations), at most
+    /// [`BACKGROUND_CONNECTIONS`]: its connections open on the runtime this is called on (see
+    /// [`IoRuntime::current`]), so they outlive any HTTP worker that happens to use one.
+    pub(super) fn shared(&self) -> anyhow::Result<Pool> {
+        let connector = OnIoRuntime {
+            tls: self.tls.clone(),
+            io: IoRuntime::current()?,
+        };
+        let manager = Manager::from_connect(self.config.clone(), connector, manager_config());
+        self.build(manager, self.pool_size.min(BACKGROUND_CONNECTIONS))
+    }
+
+    /// A pool whose connections open, and are driven, on the runtime of whoever first
+    /// checks one out: an HTTP worker's own pool (see `admission_pools.rs`).
+    pub(super) fn local(&self, size: usize) -> anyhow::Result<Pool> {
+        let manager = Manager::from_config(self.config.clone(), self.tls.clone(), manager_config());
+        self.build(manager, size)
+    }
+
+    pub(super) fn pool_size(&self) -> usize {
+        self.pool_size
+    }
+
+    fn build(&self, manager: Manager, size: usize) -> anyhow::Result<Pool> {
+        Pool::builder(manager)
+            .max_size(size.max(1))
+            .wait_timeout(self.wait)
+            .create_timeout(self.wait)
+            .recycle_timeout(self.wait)
+            .runtime(Runtime::Tokio1)
+            .build()
+            .context("building the database connection pool")
+    }
+}
+
+/// `Fast`: a connection the driver saw close is replaced at checkout; `Verified` would add
+/// a round trip to every turn to catch the rest, which fail once and are dropped.
+fn manager_config() -> ManagerConfig {
+    ManagerConfig {
+        recycling_method: RecyclingMethod::Fast,
+    }
+}
+
+/// The shared pool (see [`PoolFactory::shared`]).
+#[cfg(test)]
+pub(super) fn build_pool(url: &SecretString, settings: &DatabaseSettings) -> anyhow::Result<Pool> {
+    PoolFactory::new(url, settings)?.shared()
 }
 
 /// Opens each connection, and spawns its driver task, on the I/O runtime.

@@ -3,6 +3,7 @@
 //! and an outer `tokio::time::timeout`. Only unnamed
 //! statements (`query_typed` / `execute_typed`) and simple queries are used, never named
 //! prepared statements, so a transaction-mode pooler (pgbouncer, Supavisor) is safe.
+mod admission_pools;
 mod admit;
 mod connect;
 mod error;
@@ -24,7 +25,10 @@ use tokio_postgres::Transaction;
 const MIGRATION_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub struct PgStore {
+    /// Background work: writer, reaper, readiness, migrations.
     pool: Pool,
+    /// Turn admission, over each thread's own connections.
+    admission: admission_pools::AdmissionPools,
     query_timeout: Duration,
     session_ttl: Duration,
     request_ttl: Duration,
@@ -53,9 +57,10 @@ impl PgStore {
         quota: &QuotaSettings,
     ) -> anyhow::Result<PgStore> {
         let url = database.url.as_ref().context("DATABASE_URL is not set")?;
-        let pool = connect::build_pool(url, database)?;
+        let factory = connect::PoolFactory::new(url, database)?;
         Ok(PgStore {
-            pool,
+            pool: factory.shared()?,
+            admission: admission_pools::AdmissionPools::new(factory),
             query_timeout: database.query_timeout,
             session_ttl: retention.session_ttl,
             request_ttl: retention.request_ttl,
@@ -72,9 +77,15 @@ impl PgStore {
         })
     }
 
-    /// The connection pool, for diagnostics and tests. Use unnamed statements only.
+    /// The shared connection pool (background work), for diagnostics and tests. Use unnamed
+    /// statements only.
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// A connection of the calling thread's admission pool, for diagnostics and tests.
+    pub async fn admission_connection(&self) -> Result<Object, StoreError> {
+        self.admission.client().await
     }
 
     pub(crate) async fn ping(&self) -> Result<SchemaState, StoreError> {
