@@ -11,8 +11,10 @@ Source formats:
   * <class>.txt: one case per line (written for this project, MIT). In authority_mode.txt
     a leading "[inj] " marks a case whose category is prompt injection, not extraction.
   * persona_long.txt: long cases separated by lines holding only "---".
-  * public/zhang2023_extraction.jsonl: {"text", "class", "origin"} from
-    y0mingzhang/prompt-extraction (MIT, see public/zhang2023.LICENSE).
+  * benign_strings: every string of tests/corpora/blns.txt, the Big List of Naughty
+    Strings (minimaxir/big-list-of-naughty-strings, MIT, see tests/corpora/blns.LICENSE),
+    read as tests/abuse reads it: comment ("#") and empty lines skipped, each line kept
+    exactly (no whitespace stripped), since odd whitespace is what some of them test.
 """
 import hashlib
 import json
@@ -21,7 +23,8 @@ import pathlib
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "corpora" / "policy"
 SOURCES = ROOT / "sources"
 OWN = "written for this project, MIT"
-ZHANG = "y0mingzhang/prompt-extraction (Zhang et al. 2024, MIT)"
+BLNS = ROOT.parent / "blns.txt"
+BLNS_SOURCE = "minimaxir/big-list-of-naughty-strings (MIT), tests/corpora/blns.txt"
 
 # class -> category reported when refused (None: benign, must be accepted)
 CLASSES = {
@@ -35,6 +38,7 @@ CLASSES = {
     "service_secrets": "policy.system_prompt_extraction",
     "benign_lookalike": None,
     "benign_general": None,
+    "benign_strings": None,
 }
 HELD_BACK_PERCENT = 30
 
@@ -46,6 +50,8 @@ def held_back(cls, text):
 
 def cases():
     for cls, category in CLASSES.items():
+        if cls == "benign_strings":
+            continue
         path = SOURCES / f"{cls}.txt"
         raw = path.read_text(encoding="utf-8")
         if cls == "persona_long":
@@ -57,16 +63,10 @@ def cases():
             if text.startswith("[inj] "):
                 text, case_category = text[len("[inj] "):], "policy.prompt_injection"
             yield {"text": text, "class": cls, "category": case_category, "source": OWN}
-    with open(SOURCES / "public" / "zhang2023_extraction.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            yield {
-                "text": row["text"],
-                "class": row["class"],
-                "category": CLASSES[row["class"]],
-                "source": f"{ZHANG}: {row['origin']}",
-            }
-
+    for line in BLNS.read_bytes().decode("utf-8").split("\n"):
+        text = line.removesuffix("\r")
+        if text and not text.startswith("#"):
+            yield {"text": text, "class": "benign_strings", "category": None, "source": BLNS_SOURCE}
 
 def main():
     parts = {"tune": [], "heldout": []}

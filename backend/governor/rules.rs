@@ -68,7 +68,14 @@ pub(crate) const RULES: &[(Category, Kind, &str)] = &[
     (
         INJ,
         Regex,
-        r"\b(?:enable|activate|enter|switch\s+to)\s+(?:the\s+)?(?:dan|jailbreak|god|unrestricted|unfiltered|developer)\s+mode\b",
+        r"\b(?:enable|activate|enter|switch\s+to)\s+(?:the\s+)?(?:dan|jailbreak|unrestricted|unfiltered)\s+mode\b",
+    ),
+    // "developer mode" and "god mode" are also real settings (Android, Chrome, Windows):
+    // only an order that ends there or goes on to the chat counts, not "... mode in Chrome?".
+    (
+        INJ,
+        Regex,
+        r"\b(?:enable|activate|enter|switch\s+to)\s+(?:the\s+)?(?:god|developer)\s+mode\s*(?:$|[.,;:!]|and\b|now\b|then\b|for\s+(?:this|the\s+rest)\b)",
     ),
     (
         INJ,
