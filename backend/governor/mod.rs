@@ -134,12 +134,14 @@ impl Governor {
         if too_long(trimmed) {
             return refuse(Category::InputTooLong);
         }
-        if let Some(category) = policy::check(trimmed) {
-            return refuse(category);
-        }
+        // Secrets are redacted before the policy reads the message: a pasted key is material
+        // to protect, not words to judge (a long key block otherwise sways the model).
         let mut text = trimmed.to_owned();
         let secrets_redacted =
             secrets::redact_patterns(&mut text) + self.configured_secrets.redact(&mut text);
+        if let Some(category) = policy::check(&text) {
+            return refuse(category);
+        }
         Ok(GovernedInput {
             text,
             secrets_redacted,
