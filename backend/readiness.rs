@@ -152,7 +152,8 @@ impl Readiness {
         }
     }
 
-    /// Check the store now and then about every `period` until the task is aborted.
+    /// Check the store about every `period` (the first check is the caller's, see
+    /// [`Readiness::check_database`]) until the task is aborted.
     pub fn spawn_checker(
         self: &Arc<Self>,
         store: Arc<Store>,
@@ -161,13 +162,20 @@ impl Readiness {
     ) -> tokio::task::JoinHandle<()> {
         let readiness = Arc::clone(self);
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(period);
+            let start = tokio::time::Instant::now() + period;
+            let mut ticker = tokio::time::interval_at(start, period);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticker.tick().await;
-                let result = tokio::time::timeout(timeout, store.ping()).await;
-                readiness.record(result.ok().and_then(Result::ok));
+                readiness.check_database(&store, timeout).await;
             }
         })
+    }
+
+    /// One database check, within `timeout`. Run once before the server starts listening
+    /// (so no request meets a database state nobody has checked yet), then by the checker.
+    pub async fn check_database(&self, store: &Store, timeout: Duration) {
+        let result = tokio::time::timeout(timeout, store.ping()).await;
+        self.record(result.ok().and_then(Result::ok));
     }
 }

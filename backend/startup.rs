@@ -90,6 +90,7 @@ impl Application {
             .database
             .connect_timeout
             .min(Duration::from_millis(900));
+        readiness.check_database(&store, check_timeout).await;
         let readiness_task =
             readiness.spawn_checker(Arc::clone(&store), READINESS_PERIOD, check_timeout);
         let auth = Arc::new(Authenticator::from_settings(&settings));

@@ -11,10 +11,10 @@
 //! is `bias + scale * (sum of the i16 weights of all occurrences) / sqrt(occurrences)`.
 //! Integer sums and one correctly rounded square root: the same text always gets the same
 //! verdict.
+use super::identity_hash::BuildIdentity;
 use crate::domain::Category;
 use once_cell::sync::Lazy;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 
 const MODEL_BYTES: &[u8] = include_bytes!("policy_model.bin");
 const LEXICON: &str = include_str!("policy_lexicon.txt");
@@ -45,8 +45,7 @@ static MODEL: Lazy<Model> = Lazy::new(|| parse(MODEL_BYTES).expect("embedded pol
 /// Word -> the concepts it belongs to (most words belong to one), keyed by the word's
 /// feature hash (computed anyway) so a lookup costs no second hash; the word is kept to
 /// rule out collisions.
-type ConceptMap =
-    HashMap<u32, Vec<(&'static str, Vec<&'static str>)>, BuildHasherDefault<U32Hasher>>;
+type ConceptMap = HashMap<u32, Vec<(&'static str, Vec<&'static str>)>, BuildIdentity>;
 
 static CONCEPTS: Lazy<ConceptMap> = Lazy::new(|| {
     let mut map = ConceptMap::default();
@@ -75,23 +74,6 @@ static CONCEPTS: Lazy<ConceptMap> = Lazy::new(|| {
     }
     map
 });
-
-/// The keys are already FNV hashes.
-#[derive(Default)]
-struct U32Hasher(u64);
-impl Hasher for U32Hasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = u64::from(n);
-    }
-}
 
 pub(crate) fn warm_up() {
     Lazy::force(&MODEL);

@@ -12,6 +12,7 @@ use crate::domain::Category;
 use secrecy::SecretString;
 
 mod classifier;
+mod identity_hash;
 mod leak;
 mod links;
 mod markdown;

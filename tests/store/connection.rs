@@ -106,23 +106,22 @@ async fn the_store_leaves_no_prepared_statements_on_its_connections() {
     store.ping().await.expect("ping");
     store.status().await.expect("status");
     store.reap_once().await.expect("reap");
-    let client = postgres(&store)
+    let shared = postgres(&store)
         .pool()
         .get()
         .await
-        .expect("the one pooled connection");
-    assert_eq!(
-        scalar(&client, "SELECT count(*) FROM pg_prepared_statements").await,
-        "0"
-    );
+        .expect("the one shared connection");
     let admission = postgres(&store)
         .admission_connection()
         .await
         .expect("the one admission connection");
-    assert_eq!(
-        scalar(&admission, "SELECT count(*) FROM pg_prepared_statements").await,
-        "0"
-    );
+    for (name, client) in [("shared", &shared), ("admission", &admission)] {
+        assert_eq!(
+            scalar(client, "SELECT count(*) FROM pg_prepared_statements").await,
+            "0",
+            "statements left prepared on the {name} connection"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -278,11 +277,7 @@ impl Worker {
 
 #[test]
 fn each_worker_admits_over_connections_of_its_own_which_end_with_that_worker() {
-    let main = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the main runtime");
+    let main = main_runtime();
     let db = main.block_on(TestDatabase::create());
     let store = Arc::new(main.block_on(async { db.settings().store() }));
 
@@ -316,6 +311,15 @@ fn each_worker_admits_over_connections_of_its_own_which_end_with_that_worker() {
     main.block_on(async { drop(db) });
 }
 
+/// Like the process's main runtime, on which the application is built.
+fn main_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("the main runtime")
+}
+
 /// Like an actix HTTP worker: a single-threaded runtime of its own.
 fn worker_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -326,11 +330,7 @@ fn worker_runtime() -> tokio::runtime::Runtime {
 
 #[test]
 fn a_pooled_connection_opened_by_a_worker_keeps_working_after_that_worker_stops() {
-    let main = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("the main runtime");
+    let main = main_runtime();
     let db = main.block_on(TestDatabase::create());
     // Built on the main runtime, as Application::build does.
     let store = main.block_on(async { db.settings().store() });

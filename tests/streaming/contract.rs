@@ -17,6 +17,17 @@ pub async fn stream_chat(app: &TestApp, body: &Value) -> reqwest::Response {
         .expect("request sent")
 }
 
+/// The response, when it is a stream (200); otherwise fails with its status and body, so a
+/// failure says which category ended the turn.
+pub async fn expect_stream(response: reqwest::Response) -> reqwest::Response {
+    let status = response.status();
+    if status != 200 {
+        let body = response.text().await.unwrap_or_default();
+        panic!("expected a stream (200), got {status}: {body}");
+    }
+    response
+}
+
 /// Reads a stream until its reply is under way (a `text-delta` arrived).
 pub async fn read_until_the_reply_begins(response: &mut reqwest::Response) {
     let mut seen = String::new();
@@ -48,7 +59,7 @@ async fn a_streamed_turn_sends_the_ui_message_stream_parts_in_order_with_its_hea
 
     let response = stream_chat(&app, &json!({"message": "Explain ownership"})).await;
 
-    assert_eq!(response.status(), 200);
+    let response = expect_stream(response).await;
     let header = |name: &str| {
         response
             .headers()
@@ -126,7 +137,7 @@ async fn an_input_refusal_streams_its_refusal_text_with_the_category() {
     )
     .await;
 
-    assert_eq!(response.status(), 200);
+    let response = expect_stream(response).await;
     let parts = sse::parts(&response.text().await.expect("body"));
     assert_eq!(
         sse::types(&parts),

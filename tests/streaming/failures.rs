@@ -1,6 +1,6 @@
 //! What ends a stream early: the upstream failing or going silent, the client leaving.
 use crate::app::app;
-use crate::contract::{read_until_the_reply_begins, stream_chat};
+use crate::contract::{expect_stream, read_until_the_reply_begins, stream_chat};
 use crate::sse;
 use crate::upstream::{End, Script, Upstream};
 use serde_json::json;
@@ -19,7 +19,7 @@ async fn an_upstream_failure_after_the_stream_began_is_an_error_part_with_only_a
 
     let response = stream_chat(&app, &json!({"message": "hello"})).await;
 
-    assert_eq!(response.status(), 200);
+    let response = expect_stream(response).await;
     let request_id = response.headers()["x-request-id"]
         .to_str()
         .expect("id")
