@@ -224,11 +224,13 @@ async fn sslmode_verify_full_accepts_a_trusted_certificate_for_the_host_name() {
     assert_eq!(ssl_in_use(&store).await, "t");
 }
 
-/// Server processes connected to `db` by the application.
+const WORKER_TEST_APP: &str = "governed-chat-worker-test";
+
+/// Server processes connected to `db` by the store of the per-worker test.
 async fn app_connections(db: &TestDatabase) -> i64 {
     let query = format!(
         "SELECT count(*) FROM pg_stat_activity \
-         WHERE datname = '{}' AND application_name = 'governed-chat'",
+         WHERE datname = '{}' AND application_name = '{WORKER_TEST_APP}'",
         db.name()
     );
     scalar(&db.direct_client().await, &query)
@@ -279,7 +281,13 @@ impl Worker {
 fn each_worker_admits_over_connections_of_its_own_which_end_with_that_worker() {
     let main = main_runtime();
     let db = main.block_on(TestDatabase::create());
-    let store = Arc::new(main.block_on(async { db.settings().store() }));
+    // Directly, not through a pooler, under a name of its own: the server's backends with
+    // that name are then exactly this store's connections.
+    let direct = db.settings().with_url(&with_param(
+        &db.direct_url(),
+        &format!("application_name={WORKER_TEST_APP}"),
+    ));
+    let store = Arc::new(main.block_on(async { direct.store() }));
 
     let worker_a = Worker::start(Arc::clone(&store));
     let worker_b = Worker::start(Arc::clone(&store));
