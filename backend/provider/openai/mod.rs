@@ -26,7 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{sleep, timeout, timeout_at, Instant};
 
-/// Cheap to clone: the settings, the connection pool and the breaker are shared.
+/// Cheap to clone: the settings, the per-thread clients and the breaker are shared.
 #[derive(Clone)]
 pub struct OpenAiClient {
     inner: Arc<Inner>,
