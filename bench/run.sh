@@ -85,20 +85,9 @@ cleanup() {
     stop_pid "$APP_PID"
     stop_pid "$HOP_PID"
     stop_pid "$STUB_PID"
-    if [ "$DB_CREATED" = 1 ]; then
-        dropdb --if-exists --force "$DB" 2>/dev/null ||
-            log "warning: could not drop database $DB"
-    fi
-    if [ "$BENCH_KEEP" = 1 ] || [ "$rc" != 0 ]; then
-        log "temp dir kept: $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
+    finish_run "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # ---------------------------------------------------------------------------------------
 # Tools: Debian packages only, installed when absent.

@@ -70,19 +70,9 @@ cleanup() {
     trap - EXIT INT TERM
     stop_pid "$APP_PID" 10
     stop_pid "$STUB_PID" 10
-    if [ "$DB_CREATED" = 1 ]; then
-        dropdb --if-exists --force "$DB" 2>/dev/null || log "warning: could not drop database $DB"
-    fi
-    if [ "$BENCH_KEEP" = 1 ] || [ "$rc" != 0 ]; then
-        log "temp dir kept: $TMP"
-    else
-        rm -rf "$TMP"
-    fi
-    exit "$rc"
+    finish_run "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 for tool in python3 curl psql createdb dropdb; do
     command -v "$tool" >/dev/null || die "$tool is required (bench/run.sh provisions curl and postgresql-client)"

@@ -24,6 +24,8 @@ import asyncio
 import json
 import time
 
+from stub_json import completion  # the same whole-answer shape as bench/run.sh's stub
+
 SENTENCES = [
     "Reading a file in Rust takes one line.",
     "Call fs::read_to_string with the path.",
@@ -65,26 +67,6 @@ def chunks(split: str, n: int) -> list[str]:
     return out
 
 
-def completion(content: str) -> bytes:
-    return json.dumps(
-        {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion",
-            "created": 1700000000,
-            "model": "bench-stub",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content},
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {"prompt_tokens": 60, "completion_tokens": 30, "total_tokens": 90},
-        },
-        separators=(",", ":"),
-    ).encode()
-
-
 def sse_chunk(content: str) -> bytes:
     data = json.dumps(
         {
@@ -107,7 +89,7 @@ class Stub:
     def __init__(self, args):
         self.args = args
         self.pieces = [sse_chunk(c) for c in chunks(args.split, args.chunks)]
-        self.notes = completion(NOTES)
+        self.notes = completion(NOTES).encode()
         self.reasoning: list[list[int]] = []
         self.expression: list[list[int]] = []
         self.open_now = 0

@@ -1,5 +1,6 @@
 //! Client addresses and user ids are never stored: only a keyed HMAC-SHA256 of them, so the
 //! per-address and per-user limits work across replicas (same key) without keeping either.
+use super::AdmissionRequest;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
@@ -32,6 +33,22 @@ impl AddressHasher {
         mac.update(b"user\0");
         mac.update(user.as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+/// What an admission counts against, hashed: the client address and the user, when known.
+pub(crate) struct Identities {
+    pub(crate) address: Option<String>,
+    pub(crate) user: Option<String>,
+}
+
+impl AddressHasher {
+    /// The request's address and user, hashed as both stores key their limits.
+    pub(crate) fn identities(&self, request: &AdmissionRequest) -> Identities {
+        Identities {
+            address: request.client_address.as_deref().map(|a| self.hash(a)),
+            user: request.user.as_deref().map(|u| self.hash_user(u)),
+        }
     }
 }
 

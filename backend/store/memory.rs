@@ -1,7 +1,7 @@
 //! The development store: the same sessions, quotas (per session, per user, per address)
 //! and TTLs as Postgres (`gc_admit` in migrations/0005), held in process memory behind one
 //! mutex. Used when there is no DATABASE_URL.
-use super::address::AddressHasher;
+use super::address::{AddressHasher, Identities};
 use super::clock::Clock;
 use super::status::{RequestCount, RowAge, SchemaStatus, StatusReport};
 use super::{migrate, Admission, AdmissionRequest, ReapReport, RequestRecord, SchemaState};
@@ -153,14 +153,7 @@ impl MemoryStore {
     /// counted unless every check passes.
     pub(crate) fn admit(&self, request: AdmissionRequest) -> Admission {
         let now = self.clock.now();
-        let address = request
-            .client_address
-            .as_deref()
-            .map(|address| self.hasher.hash(address));
-        let user = request
-            .user
-            .as_deref()
-            .map(|user| self.hasher.hash_user(user));
+        let Identities { address, user } = self.hasher.identities(&request);
         let mut state = self.state.lock();
         let state = &mut *state;
 

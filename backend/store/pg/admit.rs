@@ -6,6 +6,7 @@
 //! prepared statements.
 use super::{discard, error, PgStore};
 use crate::domain::SessionId;
+use crate::store::address::Identities;
 use crate::store::{Admission, AdmissionRequest, StoreError};
 use tokio_postgres::types::{ToSql, Type};
 
@@ -21,16 +22,9 @@ fn limit(value: u32) -> i32 {
 
 impl PgStore {
     pub(crate) async fn admit(&self, request: AdmissionRequest) -> Result<Admission, StoreError> {
+        let Identities { address, user } = self.hasher.identities(&request);
         let sent = request.session_id;
         let fresh = SessionId::generate();
-        let address = request
-            .client_address
-            .as_deref()
-            .map(|address| self.hasher.hash(address));
-        let user = request
-            .user
-            .as_deref()
-            .map(|user| self.hasher.hash_user(user));
         let quota = &self.quota;
         let ttl = self.session_ttl.as_secs_f64();
         let lock_timeout = i32::try_from(self.query_timeout.as_millis().max(1)).unwrap_or(i32::MAX);
