@@ -151,6 +151,70 @@ pub(crate) const RULES: &[(Category, Kind, &str)] = &[
         r"\b(?:system|initial|hidden)\s+(?:prompt|instructions)\b[^.?!\n]{0,30}\b(?:verbatim|word\s+for\s+word)\b",
     ),
     (EXT, Regex, r"\bstarting\s+(?:from|with)\s+.?you\s+are\b"),
+    // --- the canonical override and reveal requests in other languages ----------------
+    // Each asks for "previous / your / initial" instructions (or the system prompt) by
+    // name, so "forget the rules of the game" or "show me the instructions of this recipe"
+    // stay innocent. Chinese, Japanese and Korean have no spaces: no `\b` there.
+    (
+        INJ,
+        Regex,
+        r"\b(?:ignorier\w*|vergiss|vergesst|missachte\w*)\s+(?:bitte\s+)?(?:alle\s+|sämtliche\s+)?(?:(?:die|deine|ihre)\s+)?(?:vorherigen|bisherigen|obigen|vorigen|früheren|ursprünglichen|alten|bestehenden)\s+(?:\w+\s+)?(?:anweisungen|instruktionen|regeln|vorgaben|befehle|richtlinien)\b|\b(?:ignorier\w*|vergiss|missachte\w*)\s+(?:alle\s+)?deine\s+(?:anweisungen|instruktionen|regeln|vorgaben|richtlinien)\b",
+    ),
+    (
+        INJ,
+        Regex,
+        r"\b(?:ignore[rsz]?|oublie[rsz]?|ne\s+tiens\s+pas\s+compte\s+d)\s*(?:toutes\s+)?(?:les|tes|vos|des)\s+(?:\w+\s+)?(?:instructions|consignes|règles|directives)\s+(?:précédentes|antérieures|initiales|d'origine|ci-dessus)\b|\b(?:ignore[rsz]?|oublie[rsz]?)\s+(?:toutes\s+)?(?:tes|vos)\s+(?:instructions|consignes|règles|directives)\b",
+    ),
+    (
+        INJ,
+        Regex,
+        r"\b(?:ignora|ignore|ignorar|olvida|olvide|olvidar|omite|esqueça|esqueca|desconsidere|ignorem)\s+(?:todas\s+|todos\s+)?(?:las\s+|os\s+|as\s+|tus\s+|sus\s+|suas\s+|tuas\s+)?(?:instrucciones|reglas|indicaciones|directrices|instruções|regras|diretrizes|orientações)\s+(?:anteriores|previas|prévias|iniciales|iniciais|originales|originais)\b|\b(?:ignora|olvida|esqueça|esqueca|desconsidere)\s+(?:todas\s+)?(?:tus|suas|tuas)\s+(?:instrucciones|reglas|instruções|regras)\b",
+    ),
+    (
+        INJ,
+        Regex,
+        r"\b(?:ignora|ignori|dimentica|dimentichi)\s+(?:tutte\s+)?(?:le\s+)?(?:tue\s+|sue\s+)?(?:istruzioni|regole|direttive)\s+(?:precedenti|iniziali|originali)\b|\b(?:ignora|dimentica)\s+(?:tutte\s+)?le\s+tue\s+(?:istruzioni|regole|direttive)\b|\b(?:negeer|vergeet)\s+(?:alle\s+)?(?:de\s+|je\s+|jouw\s+)?(?:eerdere|vorige|voorgaande|oorspronkelijke|bovenstaande)\s+(?:instructies|regels|opdrachten)\b|\b(?:negeer|vergeet)\s+(?:al\s+)?(?:je|jouw)\s+(?:instructies|regels)\b",
+    ),
+    (
+        INJ,
+        Regex,
+        r"(?:игнорируй|игнорируйте|проигнорируй|забудь|забудьте)\s+(?:все\s+)?(?:предыдущие|прежние|свои|твои|исходные|вышеуказанные)\s+(?:\S+\s+)?(?:инструкции|правила|указания)|\b(?:zignoruj|zapomnij|ignoruj)\s+(?:wszystkie\s+)?(?:poprzednie|wcześniejsze|swoje|twoje)\s+(?:instrukcje|zasady|polecenia)\b|\b(?:önceki|tüm)\s+(?:talimatları|kuralları|yönergeleri)\s+(?:unut|yoksay|görmezden)",
+    ),
+    (
+        INJ,
+        Regex,
+        r"(?:忽略|忘掉|忘记|无视|不要理会|別管|忽視)[^。！？\n]{0,12}(?:之前|以前|先前|上面|以上|所有|全部|原来)[^。！？\n]{0,8}(?:指令|规则|指示|提示|设定|規則)|(?:以前|前|上|全て|すべて)の[^。！？\n]{0,10}(?:指示|命令|ルール|設定)[^。！？\n]{0,6}(?:無視|忘れ)|(?:이전|위의|모든)[^.!?\n]{0,10}(?:지시|명령|규칙)[^.!?\n]{0,8}(?:무시|잊어)",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:zeig\w*|gib|nenne?|verrate?|wiederhole?|schreib\w*|druck\w*|kopier\w*)\s+(?:\w+\s+){0,3}?(?:deinen?|ihren?)\s+(?:\w+\s+)?(?:systemprompt|system-prompt|systemanweisungen|system-anweisungen|prompt|(?:ursprünglichen|geheimen|versteckten|ersten|internen)\s+(?:anweisungen|instruktionen|vorgaben))\b|\b(?:wiederhole?|gib|zeig\w*|schreib\w*)\s+alles\b[^.?!\n]{0,30}?\b(?:oberhalb|über|vor)\s+(?:dieser|meiner)\s+(?:ersten\s+)?nachricht",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:montre|montrez|affiche|affichez|donne|donnez|révèle|révélez|répète|répétez|écris|écrivez|recopie|recopiez)(?:-moi)?\s+(?:\w+\s+){0,2}?(?:ton|votre)\s+(?:prompt|invite)\s+(?:système|systeme|initial|initiale)\b|\b(?:tes|vos)\s+(?:instructions|consignes)\s+(?:initiales|secrètes|cachées|système|d'origine)\b|\b(?:répète|répétez|recopie|recopiez|affiche|affichez)\s+tout\b[^.?!\n]{0,30}?(?:au-dessus|avant)\s+(?:de\s+)?(?:ce|mon)\s+(?:premier\s+)?message",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:muestra|muéstrame|muestrame|dime|escribe|repite|revela|imprime|mostre|mostra|diga|escreva|repita|revele|imprima)\s+(?:\w+\s+){0,3}?(?:tu|su|seu|teu|o|el)\s+(?:prompt|mensaje|mensagem)\s+(?:de\s+|del\s+|do\s+)?(?:sistema|inicial)\b|\b(?:tus|sus|suas|tuas)\s+(?:instrucciones|instruções)\s+(?:iniciales|originales|secretas|ocultas|iniciais|originais|do\s+sistema|del\s+sistema|de\s+sistema)\b|\binstrucciones\s+(?:iniciales|originales|secretas|ocultas)\s+que\s+(?:recibiste|te\s+dieron)\b",
+    ),
+    (
+        EXT,
+        Regex,
+        r"\b(?:mostra|mostrami|dimmi|scrivi|ripeti|rivela|stampa)\s+(?:\w+\s+){0,3}?(?:il\s+)?tuo\s+prompt\s+(?:di\s+)?sistema\b|\b(?:le\s+)?tue\s+istruzioni\s+(?:iniziali|originali|segrete|nascoste)\b|\b(?:toon|laat|geef|herhaal|schrijf|vertel)\s+(?:\w+\s+){0,3}?(?:je|jouw|uw)\s+(?:systeemprompt|systeem\s+prompt|(?:oorspronkelijke|geheime|verborgen|eerste)\s+instructies)\b|\bherhaal\s+alles\s+(?:wat\s+)?(?:boven|voor)\s+(?:dit|mijn)\s+(?:eerste\s+)?bericht",
+    ),
+    (
+        EXT,
+        Regex,
+        r"(?:покажи|покажите|выведи|выведите|напиши|напишите|повтори|повторите|скажи|раскрой|дай)\s+(?:\S+\s+){0,3}?(?:свой|твой|ваш|свои|твои|ваши)\s+(?:системный\s+промпт|системные\s+инструкции|промпт|(?:исходные|скрытые|секретные|первоначальные)\s+инструкции)|\b(?:pokaż|wypisz|napisz|powtórz|podaj|ujawnij)\s+(?:\w+\s+){0,3}?(?:swój|twój|swoje|twoje)\s+(?:prompt\s+systemowy|systemowy\s+prompt|(?:początkowe|ukryte|tajne)\s+instrukcje)\b|\bsistem\s+(?:istemini|istemi|talimatlarını|promptunu)\s+(?:\w+\s+){0,3}?(?:göster|yaz|söyle|tekrarla|ver)",
+    ),
+    (
+        EXT,
+        Regex,
+        r"(?:输出|显示|告诉|打印|写出|重复|给我看|展示|说出|发给)[^。！？\n]{0,6}你的[^。！？\n]{0,6}(?:系统提示|系统指令|系统消息|初始指令|隐藏指令|提示词)|(?:把|将)你的[^。！？\n]{0,6}(?:系统提示|提示词|初始指令|系统指令)[^。！？\n]{0,12}(?:输出|显示|告诉|打印|写出|重复|发)|重复上面的所有|(?:あなたの|君の)[^。！？\n]{0,4}(?:システムプロンプト|指示|設定)[^。！？\n]{0,20}(?:教え|見せ|表示|出力|書き出|繰り返)|(?:最初の指示|隠された指示|与えられた指示)[^。！？\n]{0,20}(?:教え|見せ|表示|出力|書き出|繰り返)|(?:너의|네|당신의)\s*(?:시스템\s*프롬프트|초기\s*지시|숨겨진\s*지시)[^.!?\n]{0,20}(?:보여|알려|출력|반복)",
+    ),
     // --- requests for what the service holds (credentials, the reasoning notes) ---------
     (
         EXT,
