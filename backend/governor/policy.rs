@@ -9,7 +9,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
 use once_cell::sync::Lazy;
-use regex::{Regex, RegexSet};
+use regex::{Regex, RegexSet, RegexSetBuilder};
 
 struct Compiled {
     /// ` phrase ` (padded so matches fall on word boundaries of the canonical text).
@@ -34,14 +34,30 @@ static COMPILED: Lazy<Compiled> = Lazy::new(|| {
         phrases: build(phrase_rules.iter().map(|r| format!(" {} ", r.2)).collect()),
         squashed: build(phrase_rules.iter().map(|r| r.2.replace(' ', "")).collect()),
         phrase_categories: phrase_rules.iter().map(|r| r.0).collect(),
-        regexes: RegexSet::new(regex_rules.iter().map(|r| r.2)).expect("policy regexes compile"),
+        regexes: RegexSetBuilder::new(regex_rules.iter().map(|r| ascii_word_boundaries(r.2)))
+            .dfa_size_limit(REGEX_DFA_BYTES)
+            .build()
+            .expect("policy regexes compile"),
         regex_categories: regex_rules.iter().map(|r| r.0).collect(),
     }
 });
 
-/// Four or more single letters separated by short runs of spaces or punctuation.
+/// Memory for the rule set's lazy DFA. At the default (2 MiB of cache per regex) the set of
+/// rules, with its Unicode classes and counted repetitions, kept filling the cache and the
+/// engine fell back to a matcher about 50 times slower (1 ms per 1 KB message).
+const REGEX_DFA_BYTES: usize = 64 << 20;
+
+/// `\b` as an ASCII word boundary: the lazy DFA handles those on any text, Unicode ones
+/// only on ASCII text (see `rules.rs`).
+pub(super) fn ascii_word_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
+/// Four or more single letters separated by short runs of spaces or punctuation (ASCII
+/// word boundaries: spaced-out letters are found among ASCII letters).
 static SPACED_RUN: Lazy<Regex> = Lazy::new(|| {
-    Regex::new(r"(?:\b\p{L}[ ._\-*·,|/\\~+]{1,3}){3,}\p{L}\b").expect("spaced run compiles")
+    Regex::new(r"(?:(?-u:\b)\p{L}[ ._\-*·,|/\\~+]{1,3}){3,}\p{L}(?-u:\b)")
+        .expect("spaced run compiles")
 });
 
 /// Candidate base64 blobs (standard or URL-safe alphabet).

@@ -4,7 +4,10 @@
 //!   of the canonical text (lower-case, every non-alphanumeric run folded to one space), and
 //!   — letters only — inside spaced-out / dotted runs like `i g n o r e` or `i.g.n.o.r.e`.
 //! * [`Kind::Regex`]: a `regex` pattern matched on the lower-cased text with runs of spaces
-//!   and tabs folded to one space (newlines kept; use `(?m)` for line anchors).
+//!   and tabs folded to one space (newlines kept; use `(?m)` for line anchors). `\b` is
+//!   compiled as an ASCII word boundary (`(?-u:\b)`: a Unicode one would make the regex
+//!   engine fall back from its DFA to a slow matcher on any text that is not ASCII), so put
+//!   `\b` only next to ASCII letters: not before "über", after "système" it is fine.
 //!
 //! To add a rule, add a line; it is compiled once with the rest (see `policy.rs`).
 use crate::domain::Category;
@@ -178,7 +181,7 @@ pub(crate) const RULES: &[(Category, Kind, &str)] = &[
     (
         INJ,
         Regex,
-        r"(?:игнорируй|игнорируйте|проигнорируй|забудь|забудьте)\s+(?:все\s+)?(?:предыдущие|прежние|свои|твои|исходные|вышеуказанные)\s+(?:\S+\s+)?(?:инструкции|правила|указания)|\b(?:zignoruj|zapomnij|ignoruj)\s+(?:wszystkie\s+)?(?:poprzednie|wcześniejsze|swoje|twoje)\s+(?:instrukcje|zasady|polecenia)\b|\b(?:önceki|tüm)\s+(?:talimatları|kuralları|yönergeleri)\s+(?:unut|yoksay|görmezden)",
+        r"(?:игнорируй|игнорируйте|проигнорируй|забудь|забудьте)\s+(?:все\s+)?(?:предыдущие|прежние|свои|твои|исходные|вышеуказанные)\s+(?:\S+\s+)?(?:инструкции|правила|указания)|\b(?:zignoruj|zapomnij|ignoruj)\s+(?:wszystkie\s+)?(?:poprzednie|wcześniejsze|swoje|twoje)\s+(?:instrukcje|zasady|polecenia)\b|(?:önceki|\btüm)\s+(?:talimatları|kuralları|yönergeleri)\s+(?:unut|yoksay|görmezden)",
     ),
     (
         INJ,
@@ -188,12 +191,12 @@ pub(crate) const RULES: &[(Category, Kind, &str)] = &[
     (
         EXT,
         Regex,
-        r"\b(?:zeig\w*|gib|nenne?|verrate?|wiederhole?|schreib\w*|druck\w*|kopier\w*)\s+(?:\w+\s+){0,3}?(?:deinen?|ihren?)\s+(?:\w+\s+)?(?:systemprompt|system-prompt|systemanweisungen|system-anweisungen|prompt|(?:ursprünglichen|geheimen|versteckten|ersten|internen)\s+(?:anweisungen|instruktionen|vorgaben))\b|\b(?:wiederhole?|gib|zeig\w*|schreib\w*)\s+alles\b[^.?!\n]{0,30}?\b(?:oberhalb|über|vor)\s+(?:dieser|meiner)\s+(?:ersten\s+)?nachricht",
+        r"\b(?:zeig\w*|gib|nenne?|verrate?|wiederhole?|schreib\w*|druck\w*|kopier\w*)\s+(?:\w+\s+){0,3}?(?:deinen?|ihren?)\s+(?:\w+\s+)?(?:systemprompt|system-prompt|systemanweisungen|system-anweisungen|prompt|(?:ursprünglichen|geheimen|versteckten|ersten|internen)\s+(?:anweisungen|instruktionen|vorgaben))\b|\b(?:wiederhole?|gib|zeig\w*|schreib\w*)\s+alles\b[^.?!\n]{0,30}?(?:\boberhalb|über|\bvor)\s+(?:dieser|meiner)\s+(?:ersten\s+)?nachricht",
     ),
     (
         EXT,
         Regex,
-        r"\b(?:montre|montrez|affiche|affichez|donne|donnez|révèle|révélez|répète|répétez|écris|écrivez|recopie|recopiez)(?:-moi)?\s+(?:\w+\s+){0,2}?(?:ton|votre)\s+(?:prompt|invite)\s+(?:système|systeme|initial|initiale)\b|\b(?:tes|vos)\s+(?:instructions|consignes)\s+(?:initiales|secrètes|cachées|système|d'origine)\b|\b(?:répète|répétez|recopie|recopiez|affiche|affichez)\s+tout\b[^.?!\n]{0,30}?(?:au-dessus|avant)\s+(?:de\s+)?(?:ce|mon)\s+(?:premier\s+)?message",
+        r"(?:\b(?:montre|montrez|affiche|affichez|donne|donnez|révèle|révélez|répète|répétez|recopie|recopiez)|écris|écrivez)(?:-moi)?\s+(?:\w+\s+){0,2}?(?:ton|votre)\s+(?:prompt|invite)\s+(?:système|systeme|initial|initiale)\b|\b(?:tes|vos)\s+(?:instructions|consignes)\s+(?:initiales|secrètes|cachées|système|d'origine)\b|\b(?:répète|répétez|recopie|recopiez|affiche|affichez)\s+tout\b[^.?!\n]{0,30}?(?:au-dessus|avant)\s+(?:de\s+)?(?:ce|mon)\s+(?:premier\s+)?message",
     ),
     (
         EXT,

@@ -40,7 +40,7 @@ static SECRET_PATTERNS: Lazy<Regex> = Lazy::new(|| {
     ];
     let joined = patterns
         .iter()
-        .map(|p| format!("(?:{p})"))
+        .map(|p| format!("(?:{})", super::policy::ascii_word_boundaries(p)))
         .collect::<Vec<_>>()
         .join("|");
     Regex::new(&joined).expect("secret patterns compile")
