@@ -276,6 +276,12 @@ def main():
     # The same texts and scores are asserted bit for bit in classifier.rs's tests.
     for text in PARITY_TEXTS:
         print(f"parity score {score(attack, features(text))!r} for {text!r}")
+    # And the sum of the scores of every tuning text, in file order: a feature that the two
+    # extractors read differently for any text of any language changes it.
+    total = 0.0
+    for counts in raw:
+        total += score(attack, counts)
+    print(f"parity sum {total!r} over the {len(rows)} tuning texts")
     if "--check" in sys.argv:
         if OUT.read_bytes() != bytes(blob):
             print(f"{OUT} differs from what this script produces", file=sys.stderr)
