@@ -9,7 +9,8 @@ randomness beyond a seeded random.Random, so the same corpus gives the same byte
     python3 scripts/train_policy.py --check  # exit 1 if the committed weights differ
     python3 scripts/train_policy.py --misses # also list the cross-validation mistakes
 
-After retraining, copy the printed parity scores into classifier.rs's test, re-measure the
+After retraining, copy the printed parity scores and the parity sum into classifier.rs's
+tests, re-measure the
 held-back part (cargo nextest run --test policy --no-capture) and update tests/policy and
 docs/SECURITY.md.
 
