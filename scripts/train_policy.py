@@ -10,9 +10,8 @@ randomness beyond a seeded random.Random, so the same corpus gives the same byte
     python3 scripts/train_policy.py --misses # also list the cross-validation mistakes
 
 After retraining, copy the printed parity scores and the parity sum into classifier.rs's
-tests, re-measure the
-held-back part (cargo nextest run --test policy --no-capture) and update tests/policy and
-docs/SECURITY.md.
+tests, re-measure the held-back part (cargo nextest run --test policy --no-capture) and
+update tests/policy and docs/SECURITY.md.
 
 Two logistic regressions over hashed features (see backend/governor/classifier.rs, which
 must extract the same features):
