@@ -8,7 +8,7 @@ use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -28,6 +28,8 @@ impl MetadataWriter {
             held: AtomicUsize::new(0),
             shutdown,
             task: Mutex::new(None),
+            batch_ready: Notify::new(),
+            batch_size: settings.batch_size.max(1),
         });
         let worker = Worker {
             store,
@@ -59,6 +61,10 @@ struct Shared {
     /// Set once, when shutdown begins.
     shutdown: watch::Sender<Option<Deadlines>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Signalled when a whole batch is queued, so the worker, once it holds a first row,
+    /// sleeps until then (or its flush interval) instead of waking for every row.
+    batch_ready: Notify,
+    batch_size: usize,
 }
 
 impl WriterHandle {
@@ -67,13 +73,18 @@ impl WriterHandle {
     pub fn record(&self, row: RequestRecord) {
         if !row.is_storable() || self.shared.sender.try_send(row).is_err() {
             self.shared.dropped.fetch_add(1, Ordering::Relaxed);
+        } else if self.queued() >= self.shared.batch_size {
+            self.shared.batch_ready.notify_one();
         }
+    }
+
+    fn queued(&self) -> usize {
+        self.shared.sender.max_capacity() - self.shared.sender.capacity()
     }
 
     /// Rows waiting in the queue plus rows held for the batch being written.
     pub fn queue_depth(&self) -> usize {
-        let queued = self.shared.sender.max_capacity() - self.shared.sender.capacity();
-        queued + self.shared.held.load(Ordering::Relaxed)
+        self.queued() + self.shared.held.load(Ordering::Relaxed)
     }
 
     pub fn dropped(&self) -> u64 {
@@ -171,8 +182,10 @@ impl Worker {
             .unwrap_or(Err(StoreError::Timeout))
     }
 
-    /// Wait for a first row, then gather up to `batch_size` within `flush_interval`.
-    /// False when shutdown began (or every handle is gone) before a first row arrived.
+    /// Wait for a first row, then gather up to `batch_size` within `flush_interval`: the
+    /// worker sleeps until a whole batch is queued or the interval ends, so a steady stream
+    /// of rows wakes it once per batch, not once per row. False when shutdown began (or
+    /// every handle is gone) before a first row arrived.
     async fn fill(&mut self) -> bool {
         tokio::select! {
             biased;
@@ -183,17 +196,33 @@ impl Worker {
             },
         }
         let flush_at = Instant::now() + self.flush_interval;
-        while self.batch.len() < self.batch_size {
-            tokio::select! {
+        loop {
+            self.take_queued();
+            if self.batch.len() >= self.batch_size {
+                break;
+            }
+            let flush_now = tokio::select! {
                 biased;
-                _ = self.shutdown.wait_for(Option::is_some) => break,
-                row = tokio::time::timeout_at(flush_at, self.receiver.recv()) => match row {
-                    Ok(Some(row)) => self.batch.push(row),
-                    Ok(None) | Err(_) => break,
-                },
+                _ = self.shutdown.wait_for(Option::is_some) => return true,
+                _ = self.shared.batch_ready.notified() => false,
+                _ = tokio::time::sleep_until(flush_at) => true,
+            };
+            if flush_now {
+                self.take_queued();
+                return true;
             }
         }
         true
+    }
+
+    /// Move queued rows into the batch, up to `batch_size`, without waiting.
+    fn take_queued(&mut self) {
+        while self.batch.len() < self.batch_size {
+            match self.receiver.try_recv() {
+                Ok(row) => self.batch.push(row),
+                Err(_) => break,
+            }
+        }
     }
 
     /// Drops happen while the database is unreachable; right after it accepted a batch is
@@ -234,12 +263,7 @@ impl Worker {
         });
         let mut retry = FIRST_RETRY;
         loop {
-            while self.batch.len() < self.batch_size {
-                match self.receiver.try_recv() {
-                    Ok(row) => self.batch.push(row),
-                    Err(_) => break,
-                }
-            }
+            self.take_queued();
             if self.batch.is_empty() {
                 break;
             }
