@@ -9,9 +9,9 @@ randomness beyond a seeded random.Random, so the same corpus gives the same byte
     python3 scripts/train_policy.py --check  # exit 1 if the committed weights differ
     python3 scripts/train_policy.py --misses # also list the cross-validation mistakes
 
-After retraining, copy the printed parity scores and the parity sum into classifier.rs's
-tests, re-measure the held-back part (cargo nextest run --test policy --no-capture) and
-update tests/policy and docs/SECURITY.md.
+After retraining, copy the printed parity scores and the parity sum into
+backend/governor/classifier_tests.rs, re-measure the held-back part (cargo nextest run
+--test policy --no-capture) and update tests/policy and docs/SECURITY.md.
 
 Two logistic regressions over hashed features (see backend/governor/classifier.rs, which
 must extract the same features):
@@ -273,7 +273,7 @@ def main():
     print(f"attack threshold {threshold:.4f}; cross-validated refusal rate by class (model alone, tuning part, {REPEATS} x {FOLDS}-fold):")
     for cls, (hit, n) in sorted(by_class.items()):
         print(f"  {cls:24} {hit:4}/{n:<4} {100.0 * hit / n:5.1f}%")
-    # The same texts and scores are asserted bit for bit in classifier.rs's tests.
+    # The same texts and scores are asserted bit for bit in backend/governor/classifier_tests.rs.
     for text in PARITY_TEXTS:
         print(f"parity score {score(attack, features(text))!r} for {text!r}")
     # And the sum of the scores of every tuning text, in file order: a feature that the two

@@ -199,19 +199,16 @@ impl Worker {
         loop {
             self.take_queued();
             if self.batch.len() >= self.batch_size {
-                break;
-            }
-            let flush_now = tokio::select! {
-                biased;
-                _ = self.shutdown.wait_for(Option::is_some) => return true,
-                _ = self.shared.batch_ready.notified() => false,
-                _ = tokio::time::sleep_until(flush_at) => true,
-            };
-            if flush_now {
-                self.take_queued();
                 return true;
             }
+            tokio::select! {
+                biased;
+                _ = self.shutdown.wait_for(Option::is_some) => return true,
+                _ = self.shared.batch_ready.notified() => {}
+                _ = tokio::time::sleep_until(flush_at) => break,
+            }
         }
+        self.take_queued();
         true
     }
 
