@@ -8,9 +8,12 @@
 //! where a run of Chinese, Japanese or Korean characters counts as its overlapping
 //! character pairs (those scripts put no spaces between words); each word, the first
 //! [`PREFIX`] characters of each longer word, each pair of adjacent words, each concept of
-//! `policy_lexicon.txt` a word maps to, and each ordered pair of concepts at most
-//! [`CONCEPT_WINDOW`] words apart is hashed (32-bit FNV-1a of a namespace byte and its
-//! UTF-8 bytes) into one of 2^bits buckets. The score
+//! `policy_lexicon.txt` a word maps to, each ordered pair of concepts at most
+//! [`CONCEPT_WINDOW`] words apart, each unordered pair of the distinct concepts of the whole
+//! text, each concept with each plain (concept-less) word at most [`NEIGHBOURS`] words from
+//! it, and the opening (the first two words together, each of the first [`OPENING`] alone)
+//! is hashed (32-bit FNV-1a of a namespace byte and its UTF-8 bytes) into one of 2^bits
+//! buckets. The score
 //! is `bias + scale * (sum of the i16 weights of all occurrences) / sqrt(occurrences)`.
 //! Integer sums and one correctly rounded square root: the same text always gets the same
 //! verdict.
@@ -23,10 +26,14 @@ use unicode_normalization::char::is_combining_mark;
 const MODEL_BYTES: &[u8] = include_bytes!("policy_model.bin");
 const LEXICON: &str = include_str!("policy_lexicon.txt");
 const MAGIC: &[u8] = b"GCPOLICY";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 const CONCEPT_WINDOW: usize = 5;
 /// Words longer than this many characters also count by their first this many.
-const PREFIX: usize = 4;
+const PREFIX: usize = 3;
+/// A concept is paired with the plain words up to this many words before and after it.
+const NEIGHBOURS: usize = 2;
+/// The first this many words are features of their own.
+const OPENING: usize = 3;
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
@@ -143,7 +150,32 @@ fn feature_buckets(text: &str, mask: u32) -> Vec<u32> {
                     buckets.push(fnv(b'k', &[concept.as_bytes(), b" ", later.as_bytes()]) & mask);
                 }
             }
+            let near = i.saturating_sub(NEIGHBOURS)..words.len().min(i + 1 + NEIGHBOURS);
+            for j in near.filter(|&j| j != i && tagged[j].is_empty()) {
+                buckets.push(fnv(b'q', &[concept.as_bytes(), b" ", words[j].as_bytes()]) & mask);
+            }
         }
+    }
+    let mut present: Vec<&str> = tagged
+        .iter()
+        .flat_map(|here| here.iter().copied())
+        .collect();
+    present.sort_unstable();
+    present.dedup();
+    for (a, first) in present.iter().enumerate() {
+        for second in &present[a + 1..] {
+            buckets.push(fnv(b'g', &[first.as_bytes(), b" ", second.as_bytes()]) & mask);
+        }
+    }
+    match words.as_slice() {
+        [] => {}
+        [only] => buckets.push(fnv(b's', &[only.as_bytes()]) & mask),
+        [first, second, ..] => {
+            buckets.push(fnv(b's', &[first.as_bytes(), b" ", second.as_bytes()]) & mask);
+        }
+    }
+    for word in words.iter().take(OPENING) {
+        buckets.push(fnv(b'S', &[word.as_bytes()]) & mask);
     }
     buckets
 }
