@@ -156,6 +156,7 @@ fn feature_buckets(text: &str, mask: u32) -> Vec<u32> {
             }
         }
     }
+    // At most n(n-1)/2 pairs for the lexicon's n concepts (21: 210), however long the text.
     let mut present: Vec<&str> = tagged
         .iter()
         .flat_map(|here| here.iter().copied())
