@@ -4,7 +4,7 @@
 #   bench/pg_admission.sh
 #
 # Replays what store/pg/admit.rs sends for a turn — one call of `gc_admit`
-# (migrations/0005) as an unnamed extended-protocol statement — against a fresh migrated
+# (migrations/0005, rewritten in 0006) as an unnamed extended-protocol statement — against a fresh migrated
 # database, at concurrency 1 and 32, beside `SELECT 1` (the round-trip floor), in variants:
 #   new-session   a turn that opens a session (session insert + address row)
 #   continuing    a turn that continues one of 128 sessions opened beforehand

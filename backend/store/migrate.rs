@@ -42,6 +42,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0005_admission_function",
         sql: include_str!("../../migrations/0005_admission_function.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_admission_in_fewer_writes",
+        sql: include_str!("../../migrations/0006_admission_in_fewer_writes.sql"),
+    },
 ];
 
 /// `pg_advisory_xact_lock` key held while migrating ("gc-migr").

@@ -69,7 +69,7 @@ async fn each_turn_slides_the_session_expiry_forward() {
     let id = new_session(&store).await;
     let client = db.client().await;
     let rewind = format!(
-        "UPDATE sessions SET expires_at = now() + interval '5 minutes', last_seen_at = now() - interval '1 hour' WHERE id = '{}'",
+        "UPDATE sessions SET expires_at = now() + interval '5 minutes', reap_after = now() + interval '5 minutes', last_seen_at = now() - interval '1 hour' WHERE id = '{}'",
         id.as_str()
     );
     client.batch_execute(&rewind).await.expect("rewinding");
@@ -82,6 +82,25 @@ async fn each_turn_slides_the_session_expiry_forward() {
         scalar(&client, &sql).await,
         "t",
         "expires_at = last_seen + session TTL"
+    );
+    let reap_after = format!(
+        "SELECT reap_after = expires_at + interval '1 minute' FROM sessions WHERE id = '{}'",
+        id.as_str()
+    );
+    assert_eq!(
+        scalar(&client, &reap_after).await,
+        "t",
+        "expires_at passed reap_after, which moved a step (an eighth of the TTL, at most a minute) past it"
+    );
+    admit(&store, Some(&id), None).await;
+    let kept = format!(
+        "SELECT reap_after > expires_at AND reap_after < expires_at + interval '1 minute' FROM sessions WHERE id = '{}'",
+        id.as_str()
+    );
+    assert_eq!(
+        scalar(&client, &kept).await,
+        "t",
+        "a turn within the step leaves reap_after where it was"
     );
 }
 

@@ -12,6 +12,7 @@ mod migrations;
 mod proxy;
 mod quotas;
 mod reaper;
+mod refused_after_write;
 mod schema;
 mod status;
 mod support;

@@ -11,7 +11,8 @@ const REAPER_LOCK_KEY: i64 = 0x0067_632d_7265_6170;
 async fn expire_everything(client: &tokio_postgres::Client) {
     client
         .batch_execute(
-            "UPDATE sessions SET expires_at = now() - interval '1 second';
+            "UPDATE sessions SET expires_at = now() - interval '1 second',
+                                 reap_after = now() - interval '1 second';
              UPDATE requests SET expires_at = now() - interval '1 second';
              UPDATE address_limits SET expires_at = now() - interval '1 second';
              UPDATE users SET expires_at = now() - interval '1 second';",

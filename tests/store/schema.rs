@@ -29,6 +29,7 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
     let client = db.client().await;
     let columns = rows(
         &client,
+        // A column's checks: its table's CHECK constraints on it, and its domain's.
         "SELECT c.table_name, c.column_name, c.data_type,
                 coalesce((SELECT string_agg(pg_get_constraintdef(con.oid), ' | ')
                           FROM pg_constraint con
@@ -36,6 +37,10 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
                           WHERE con.contype = 'c'
                             AND con.conrelid = format('%I.%I', c.table_schema, c.table_name)::regclass
                             AND a.attname = c.column_name), '')
+                || coalesce((SELECT ' | ' || string_agg(pg_get_constraintdef(con.oid), ' | ')
+                             FROM pg_constraint con
+                             JOIN pg_type ty ON ty.oid = con.contypid
+                             WHERE con.contype = 'c' AND ty.typname = c.domain_name), '')
          FROM information_schema.columns c
          JOIN information_schema.tables t USING (table_schema, table_name)
          WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
@@ -67,9 +72,12 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
             && ["{32}$'", "{64}$'", "{8,64}$'"]
                 .iter()
                 .any(|length| checks.contains(length));
+        // The domain gc_hex64 (migrations/0006): 64 characters, all lowercase hex digits.
+        let is_hex64 = checks.contains("(octet_length(VALUE) = 64)")
+            && checks.contains("(ltrim(VALUE, '0123456789abcdef'::text) = ''::text)");
         let is_category = checks.contains("= ANY (ARRAY[");
         assert!(
-            is_id || is_category,
+            is_id || is_hex64 || is_category,
             "{table}.{name} is free text: CHECK {checks:?}"
         );
     }
@@ -105,23 +113,25 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
 }
 
 #[tokio::test]
-async fn every_data_table_has_an_indexed_expires_at() {
+async fn every_data_table_has_an_index_that_finds_its_expired_rows() {
     let db = TestDatabase::create().await;
     let client = db.client().await;
-    for table in [
-        "sessions",
-        "requests",
-        "address_limits",
-        "writer_drops",
-        "users",
+    // Sessions are found by `reap_after` (at least `expires_at`, moved in steps), so that a
+    // turn's sliding `expires_at` changes no indexed column (migrations/0006).
+    for (table, column) in [
+        ("sessions", "reap_after"),
+        ("requests", "expires_at"),
+        ("address_limits", "expires_at"),
+        ("writer_drops", "expires_at"),
+        ("users", "expires_at"),
     ] {
         let sql = format!(
-            "SELECT count(*) FROM pg_indexes WHERE tablename = '{table}' AND indexdef LIKE '%(expires_at)'"
+            "SELECT count(*) FROM pg_indexes WHERE tablename = '{table}' AND indexdef LIKE '%({column})'"
         );
         assert_eq!(
             scalar(&client, &sql).await,
             "1",
-            "{table} has no index on expires_at"
+            "{table} has no index on {column}"
         );
     }
 }
@@ -142,6 +152,41 @@ async fn the_schema_refuses_a_row_that_would_carry_text() {
         err.code(),
         Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION)
     );
+}
+
+#[tokio::test]
+async fn the_admission_tables_refuse_an_id_that_is_not_64_hex_digits_and_a_negative_count() {
+    let db = TestDatabase::create().await;
+    let client = db.client().await;
+    let hex = "0123456789abcdef".repeat(4);
+    let refused = [
+        format!("INSERT INTO address_limits (address_hash, expires_at) VALUES ('{}', now())", hex.to_uppercase()),
+        format!("INSERT INTO address_limits (address_hash, expires_at) VALUES ('{hex}0', now())"),
+        format!("INSERT INTO address_limits (address_hash, expires_at) VALUES ('{}', now())", &hex[1..]),
+        format!("INSERT INTO address_limits (address_hash, expires_at) VALUES ('{}g', now())", &hex[1..]),
+        "INSERT INTO users (user_hash, expires_at) VALUES ('hello, this is free text', now())".to_owned(),
+        format!(
+            "INSERT INTO sessions (id, expires_at, reap_after) VALUES ('{}é', now(), now())",
+            &hex[2..]
+        ),
+        format!("INSERT INTO sessions (id, expires_at, reap_after, user_hash) VALUES ('{hex}', now(), now(), 'x')"),
+        format!("INSERT INTO users (user_hash, expires_at, minute_count) VALUES ('{hex}', now(), -1)"),
+        format!("INSERT INTO sessions (id, expires_at, reap_after, turn_count) VALUES ('{hex}', now(), now(), -1)"),
+    ];
+    for sql in &refused {
+        let err = client.batch_execute(sql).await.expect_err(sql);
+        assert_eq!(
+            err.code(),
+            Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION),
+            "{sql}"
+        );
+    }
+    client
+        .batch_execute(&format!(
+            "INSERT INTO sessions (id, expires_at, reap_after, user_hash) VALUES ('{hex}', now(), now(), '{hex}')"
+        ))
+        .await
+        .expect("64 lowercase hex digits are an id");
 }
 
 const CREATE_SUPABASE_ROLES: &str = "

@@ -1,13 +1,14 @@
-//! Admission: one call of the server-side function `gc_admit` (migrations/0005), in one
-//! round trip and one implicit transaction. The function finds or creates the session and
-//! counts the turn against the session's, the user's and the address's quotas, exactly
-//! across replicas (row locks serialize concurrent turns). Its inner statements are planned
-//! once per server connection, so this works at full speed through any pooler without named
-//! prepared statements.
+//! Admission: one call of the server-side function `gc_admit` (migrations/0005, rewritten
+//! in 0006), in one round trip and one implicit transaction. The function finds or creates
+//! the session and counts the turn against the session's, the user's and the address's
+//! quotas, exactly across replicas (row locks serialize concurrent turns). Its inner
+//! statements are planned once per server connection, so this works at full speed through
+//! any pooler without named prepared statements.
 use super::{discard, error, PgStore};
 use crate::domain::SessionId;
 use crate::store::address::Identities;
 use crate::store::{Admission, AdmissionRequest, StoreError};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
 /// $1 session sent, $2 fresh id, $3 address hash, $4 user hash, $5 session TTL seconds,
@@ -15,6 +16,14 @@ use tokio_postgres::types::{ToSql, Type};
 /// per hour, $10/$11 user per minute/day, $12 lock timeout in milliseconds.
 const ADMIT: &str = "SELECT admitted, new_session, session_id
     FROM gc_admit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
+/// The SQLSTATE `gc_admit` raises to refuse a turn after it wrote something: raising rolls
+/// the turn's writes back. Its message is `continuing` when the turn continued its session.
+const REFUSED: &str = "GC429";
+
+fn is_refusal(err: &tokio_postgres::Error) -> bool {
+    err.code().map(SqlState::code) == Some(REFUSED)
+}
 
 fn limit(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
@@ -58,6 +67,13 @@ impl PgStore {
         let outcome =
             tokio::time::timeout(self.query_timeout, client.query_typed(ADMIT, &params)).await;
         let rows = match outcome {
+            Ok(Err(err)) if is_refusal(&err) => {
+                // Refused after a write: the function rolled the whole turn back.
+                let continued = err.as_db_error().map(|db| db.message()) == Some("continuing");
+                return Ok(Admission::OverQuota {
+                    session_id: if continued { sent } else { None },
+                });
+            }
             Ok(rows) => rows.map_err(error::from_pg)?,
             Err(_) => {
                 discard(client);
