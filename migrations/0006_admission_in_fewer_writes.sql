@@ -133,7 +133,9 @@ BEGIN
              ON a.address_hash = p_address_hash AND a.window_start > t - interval '1 hour';
     IF continuing THEN
         session_id := p_session_id;
-    ELSIF p_session_per_minute < 1 OR p_session_per_day < 1 THEN
+    END IF;
+    -- A session quota of zero refuses every turn, also one whose windows start afresh.
+    IF p_session_per_minute < 1 OR p_session_per_day < 1 THEN
         RETURN;
     END IF;
     IF user_full OR address_turns_full OR (address_sessions_full AND NOT continuing)

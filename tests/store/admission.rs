@@ -177,6 +177,32 @@ async fn the_per_day_quota_refuses_turns_once_the_day_is_spent() {
     ));
 }
 
+#[tokio::test]
+async fn a_session_quota_of_zero_refuses_a_continuing_turn_even_in_a_fresh_window() {
+    let db = TestDatabase::create().await;
+    let id = new_session(&db.settings().store()).await;
+    let fresh_windows = format!(
+        "UPDATE sessions SET minute_window_start = now() - interval '2 minutes',
+                             day_window_start = now() - interval '25 hours' WHERE id = '{}'",
+        id.as_str()
+    );
+    let client = db.client().await;
+    client
+        .batch_execute(&fresh_windows)
+        .await
+        .expect("moving to a new minute and a new day");
+    for (per_minute, per_day) in [(0, 100), (100, 0)] {
+        let store = db.settings().with_quota(per_minute, per_day, 100).store();
+        assert_eq!(
+            admit(&store, Some(&id), None).await,
+            Admission::OverQuota {
+                session_id: Some(id.clone())
+            },
+            "{per_minute} per minute, {per_day} per day"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_new_session_limit_per_address_holds_across_replicas_and_dropped_session_ids() {
     let db = TestDatabase::create().await;
