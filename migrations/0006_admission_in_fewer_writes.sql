@@ -134,11 +134,9 @@ BEGIN
     IF continuing THEN
         session_id := p_session_id;
     END IF;
-    -- A session quota of zero refuses every turn, also one whose windows start afresh.
-    IF p_session_per_minute < 1 OR p_session_per_day < 1 THEN
-        RETURN;
-    END IF;
-    IF user_full OR address_turns_full OR (address_sessions_full AND NOT continuing)
+    -- A limit of zero refuses every turn, also one whose windows start afresh.
+    IF p_session_per_minute < 1 OR p_session_per_day < 1
+       OR user_full OR address_turns_full OR (address_sessions_full AND NOT continuing)
        OR (p_user_hash IS NOT NULL AND (p_user_per_minute < 1 OR p_user_per_day < 1))
        OR (p_address_hash IS NOT NULL
            AND (p_turns_per_hour < 1 OR (NOT continuing AND p_new_sessions_per_hour < 1))) THEN

@@ -36,6 +36,26 @@ async fn session_counts(client: &tokio_postgres::Client, id: &SessionId) -> Stri
     .await
 }
 
+/// The racing turn was refused as a continuing turn, and its session's counters are those of
+/// the first turn alone.
+async fn assert_refused_leaving_the_session_as_it_was(
+    client: &tokio_postgres::Client,
+    id: &SessionId,
+    answer: Admission,
+) {
+    assert_eq!(
+        answer,
+        Admission::OverQuota {
+            session_id: Some(id.clone())
+        }
+    );
+    assert_eq!(
+        session_counts(client, id).await,
+        "1 1 1",
+        "the session was put back"
+    );
+}
+
 /// Fills a window in a transaction left open (`fill` is an UPDATE), starts Alice's next
 /// turn, waits until that turn waits on the row lock, commits, and returns the turn's answer.
 async fn turn_racing(
@@ -80,17 +100,7 @@ async fn a_turn_the_address_refuses_after_counting_its_session_leaves_the_sessio
     let client = db.client().await;
     assert_eq!(session_counts(&client, &id).await, "1 1 1");
     let answer = turn_racing(&db, &store, &id, "UPDATE address_limits SET turns = 5").await;
-    assert_eq!(
-        answer,
-        Admission::OverQuota {
-            session_id: Some(id.clone())
-        }
-    );
-    assert_eq!(
-        session_counts(&client, &id).await,
-        "1 1 1",
-        "the session was put back"
-    );
+    assert_refused_leaving_the_session_as_it_was(&client, &id, answer).await;
     assert_eq!(
         scalar(&client, "SELECT minute_count FROM users").await,
         "1",
@@ -106,17 +116,7 @@ async fn a_turn_the_user_limit_refuses_after_counting_its_session_leaves_the_ses
     let id = first_turn(&store).await;
     let client = db.client().await;
     let answer = turn_racing(&db, &store, &id, "UPDATE users SET minute_count = 5").await;
-    assert_eq!(
-        answer,
-        Admission::OverQuota {
-            session_id: Some(id.clone())
-        }
-    );
-    assert_eq!(
-        session_counts(&client, &id).await,
-        "1 1 1",
-        "the session was put back"
-    );
+    assert_refused_leaving_the_session_as_it_was(&client, &id, answer).await;
     assert_eq!(
         scalar(&client, "SELECT turns FROM address_limits").await,
         "1",
