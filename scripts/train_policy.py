@@ -48,7 +48,7 @@ TUNE = ROOT / "tests" / "corpora" / "policy" / "tune.jsonl"
 OUT = ROOT / "backend" / "governor" / "policy_model.bin"
 LEXICON = ROOT / "backend" / "governor" / "policy_lexicon.txt"
 
-BUCKET_BITS = 16
+BUCKET_BITS = 17
 BUCKETS = 1 << BUCKET_BITS
 SEED = 20261202
 EPOCHS = 24

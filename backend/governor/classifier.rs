@@ -42,7 +42,9 @@ struct Linear {
     bias: f64,
     scale: f64,
     threshold: f64,
-    weights: Vec<i16>,
+    /// Little-endian i16 per bucket, read in place from the embedded model (not copied:
+    /// only the pages of the buckets messages touch are ever loaded).
+    weights: &'static [u8],
 }
 
 struct Model {
@@ -113,11 +115,15 @@ impl Linear {
         if buckets.is_empty() {
             return self.bias;
         }
-        let sum: i64 = buckets
-            .iter()
-            .map(|&b| i64::from(self.weights.get(b as usize).copied().unwrap_or(0)))
-            .sum();
+        let sum: i64 = buckets.iter().map(|&b| i64::from(self.weight(b))).sum();
         self.bias + self.scale * sum as f64 / (buckets.len() as f64).sqrt()
+    }
+
+    fn weight(&self, bucket: u32) -> i16 {
+        let at = bucket as usize * 2;
+        self.weights
+            .get(at..at + 2)
+            .map_or(0, |pair| i16::from_le_bytes([pair[0], pair[1]]))
     }
 }
 
@@ -264,7 +270,7 @@ fn fnv(namespace: u8, parts: &[&[u8]]) -> u32 {
     hash
 }
 
-fn parse(bytes: &[u8]) -> Option<Model> {
+fn parse(bytes: &'static [u8]) -> Option<Model> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let (version, rest) = take_u32(rest)?;
     let (bits, rest) = take_u32(rest)?;
@@ -281,25 +287,21 @@ fn parse(bytes: &[u8]) -> Option<Model> {
     })
 }
 
-fn take_u32(bytes: &[u8]) -> Option<(u32, &[u8])> {
+fn take_u32(bytes: &'static [u8]) -> Option<(u32, &'static [u8])> {
     let (head, rest) = bytes.split_first_chunk::<4>()?;
     Some((u32::from_le_bytes(*head), rest))
 }
 
-fn take_f64(bytes: &[u8]) -> Option<(f64, &[u8])> {
+fn take_f64(bytes: &'static [u8]) -> Option<(f64, &'static [u8])> {
     let (head, rest) = bytes.split_first_chunk::<8>()?;
     Some((f64::from_le_bytes(*head), rest))
 }
 
-fn take_linear(bytes: &[u8], buckets: usize) -> Option<(Linear, &[u8])> {
+fn take_linear(bytes: &'static [u8], buckets: usize) -> Option<(Linear, &'static [u8])> {
     let (bias, rest) = take_f64(bytes)?;
     let (scale, rest) = take_f64(rest)?;
     let (threshold, rest) = take_f64(rest)?;
-    let (table, rest) = rest.split_at_checked(buckets * 2)?;
-    let weights = table
-        .chunks_exact(2)
-        .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
+    let (weights, rest) = rest.split_at_checked(buckets * 2)?;
     Some((
         Linear {
             bias,

@@ -5,8 +5,9 @@
 //!
 //! [`Cleaner`] is streaming: it needs one character of lookahead (a ZWJ is kept only
 //! between two emoji), so it holds back at most one trailing ZWJ until the next chunk.
+use std::borrow::Cow;
 use unicode_general_category::{get_general_category, GeneralCategory};
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 const ZWJ: char = '\u{200D}';
 const VS16: char = '\u{FE0F}';
@@ -98,12 +99,21 @@ pub(crate) fn normalize_input(text: &str) -> String {
     if text.is_ascii() {
         return strip_invisible(text);
     }
-    let nfkc: String = text.nfkc().collect();
-    let cleaned = strip_invisible(&nfkc);
-    if cleaned.len() != nfkc.len() && !cleaned.is_ascii() {
-        cleaned.nfkc().collect()
+    let normalized = nfkc(text);
+    let cleaned = strip_invisible(&normalized);
+    if cleaned.len() != normalized.len() && !cleaned.is_ascii() {
+        nfkc(&cleaned).into_owned()
     } else {
         cleaned
+    }
+}
+
+/// NFKC of `text`; `text` itself when the quick check proves it is already NFKC (most text
+/// in most languages: precomposed letters, no compatibility characters).
+fn nfkc(text: &str) -> Cow<'_, str> {
+    match is_nfkc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        IsNormalized::No | IsNormalized::Maybe => Cow::Owned(text.nfkc().collect()),
     }
 }
 
@@ -160,6 +170,54 @@ mod tests {
         }
         cleaner.feed("", &mut out, true);
         out
+    }
+
+    /// Every line of the naughty strings and every text of the policy corpus, each also
+    /// with a compatibility character, a decomposed accent and a zero-width space around it.
+    fn texts_of_every_kind() -> Vec<String> {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let read = |path: &str| {
+            std::fs::read_to_string(format!("{root}/{path}"))
+                .unwrap_or_else(|e| panic!("read {path}: {e}"))
+        };
+        let mut texts: Vec<String> = read("tests/corpora/blns.txt")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        for part in ["tune", "heldout"] {
+            for line in read(&format!("tests/corpora/policy/{part}.jsonl")).lines() {
+                let case: serde_json::Value = serde_json::from_str(line).expect("a corpus line");
+                texts.push(case["text"].as_str().expect("a text").to_owned());
+            }
+        }
+        let variants: Vec<String> = texts
+            .iter()
+            .flat_map(|t| {
+                [
+                    format!("\u{FF21}{t}"),
+                    format!("{t}e\u{301}"),
+                    format!("\u{200B}{t}\u{200B}"),
+                ]
+            })
+            .collect();
+        texts.extend(variants);
+        texts
+    }
+
+    #[test]
+    fn input_that_passes_the_quick_check_is_normalized_as_by_full_nfkc() {
+        let texts = texts_of_every_kind();
+        assert!(texts.len() > 10_000, "{}", texts.len());
+        for text in &texts {
+            let nfkc: String = text.nfkc().collect();
+            let cleaned = strip_invisible(&nfkc);
+            let full = if cleaned.len() != nfkc.len() && !cleaned.is_ascii() {
+                cleaned.nfkc().collect()
+            } else {
+                cleaned
+            };
+            assert_eq!(normalize_input(text), full, "{text:?}");
+        }
     }
 
     #[test]
