@@ -47,6 +47,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0006_admission_in_fewer_writes",
         sql: include_str!("../../migrations/0006_admission_in_fewer_writes.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_admission_in_groups",
+        sql: include_str!("../../migrations/0007_admission_in_groups.sql"),
+    },
 ];
 
 /// `pg_advisory_xact_lock` key held while migrating ("gc-migr").

@@ -23,7 +23,7 @@ pub use reaper::{ReapReport, Reaper, ReaperHandle};
 pub use status::{RequestCount, RowAge, SchemaStatus, StatusReport};
 pub use writer::{MetadataWriter, WriterHandle};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("database unavailable: {0}")]
     Unavailable(String),

@@ -7,6 +7,7 @@
 mod db;
 
 mod admission;
+mod admission_groups;
 mod connection;
 mod migrations;
 mod proxy;

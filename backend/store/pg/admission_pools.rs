@@ -1,6 +1,7 @@
 //! Admission runs on every turn's critical path, so each thread admits over connections of
 //! its own: a small pool per thread, whose connections open and are driven on that
-//! thread's runtime.
+//! thread's runtime, and one lane per thread that groups the admissions arriving while
+//! one is in flight (`admission_groups.rs`).
 //!
 //! actix-web runs each HTTP worker on a single-threaded runtime of its own. With one shared
 //! pool, a worker's query reaches its connection's driver task on another thread and the
@@ -12,15 +13,18 @@
 //! A thread must not drive two live runtimes by turns (its pool's connections would wait for
 //! the other runtime); a thread whose runtime has ended leaves closed connections behind,
 //! which the pool replaces at checkout.
+use super::admission_groups::Lane;
+use super::admit::{Ask, Terms};
 use super::connect::PoolFactory;
 use super::error;
-use crate::store::StoreError;
-use deadpool_postgres::{Object, Pool};
+use crate::store::{Admission, StoreError};
+use deadpool_postgres::Object;
+use std::sync::Arc;
 use thread_local::ThreadLocal;
 
 pub(super) struct AdmissionPools {
     factory: PoolFactory,
-    pools: ThreadLocal<Pool>,
+    lanes: ThreadLocal<Arc<Lane>>,
     per_thread: usize,
 }
 
@@ -32,17 +36,28 @@ impl AdmissionPools {
         let per_thread = factory.pool_size().div_ceil(workers).max(1);
         AdmissionPools {
             factory,
-            pools: ThreadLocal::new(),
+            lanes: ThreadLocal::new(),
             per_thread,
         }
     }
 
+    /// Admits one turn through the calling thread's lane.
+    pub(super) async fn admit(&self, terms: Terms, ask: Ask) -> Result<Admission, StoreError> {
+        Arc::clone(self.lane()?).admit(terms, ask).await
+    }
+
     /// A connection of the calling thread's pool.
     pub(super) async fn client(&self) -> Result<Object, StoreError> {
-        let pool = self
-            .pools
-            .get_or_try(|| self.factory.local(self.per_thread))
-            .map_err(|_| StoreError::Unavailable("no database pool".to_owned()))?;
-        pool.get().await.map_err(error::from_pool)
+        self.lane()?.pool().get().await.map_err(error::from_pool)
+    }
+
+    fn lane(&self) -> Result<&Arc<Lane>, StoreError> {
+        self.lanes
+            .get_or_try(|| {
+                self.factory
+                    .local(self.per_thread)
+                    .map(|pool| Arc::new(Lane::new(pool)))
+            })
+            .map_err(|_| StoreError::Unavailable("no database pool".to_owned()))
     }
 }

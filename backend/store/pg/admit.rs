@@ -1,15 +1,19 @@
 //! Admission: one call of the server-side function `gc_admit` (migrations/0005, rewritten
-//! in 0006), in one round trip and one implicit transaction. The function finds or creates
-//! the session and counts the turn against the session's, the user's and the address's
-//! quotas, exactly across replicas (row locks serialize concurrent turns). Its inner
-//! statements are planned once per server connection, so this works at full speed through
-//! any pooler without named prepared statements.
-use super::{discard, error, PgStore};
+//! in 0006), in one round trip and one implicit transaction, or, for admissions that
+//! arrived together, one call of the procedure `gc_admit_each` (migrations/0007), which
+//! runs `gc_admit` for each in its own transaction (`admission_groups.rs` decides which).
+//! The function finds or creates the session and counts the turn against the session's,
+//! the user's and the address's quotas, exactly across replicas (row locks serialize
+//! concurrent turns). Its inner statements are planned once per server connection, so this
+//! works at full speed through any pooler without named prepared statements.
+use super::error;
 use crate::domain::SessionId;
-use crate::store::address::Identities;
-use crate::store::{Admission, AdmissionRequest, StoreError};
+use crate::store::{Admission, StoreError};
+use deadpool_postgres::{Object, Pool};
+use std::time::Duration;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::Row;
 
 /// $1 session sent, $2 fresh id, $3 address hash, $4 user hash, $5 session TTL seconds,
 /// $6/$7 session per minute/day, $8 new sessions per address per hour, $9 turns per address
@@ -17,92 +21,250 @@ use tokio_postgres::types::{ToSql, Type};
 const ADMIT: &str = "SELECT admitted, new_session, session_id
     FROM gc_admit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 
+/// The same parameters, $1 to $4 as arrays with one element per admission; answers one row
+/// of arrays, one element per admission, in the same order.
+const ADMIT_EACH: &str = "CALL gc_admit_each($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+
 /// The SQLSTATE `gc_admit` raises to refuse a turn after it wrote something: raising rolls
 /// the turn's writes back. Its message is `continuing` when the turn continued its session.
 const REFUSED: &str = "GC429";
+const CONTINUING: &str = "continuing";
 
-fn is_refusal(err: &tokio_postgres::Error) -> bool {
-    err.code().map(SqlState::code) == Some(REFUSED)
+/// One turn's admission: what it sends besides the store's [`Terms`].
+pub(super) struct Ask {
+    /// The session id the client sent, if any.
+    pub(super) sent: Option<SessionId>,
+    /// The id a new session gets.
+    pub(super) fresh: SessionId,
+    pub(super) address: Option<String>,
+    pub(super) user: Option<String>,
 }
 
-fn limit(value: u32) -> i32 {
-    i32::try_from(value).unwrap_or(i32::MAX)
+/// What every admission of a store sends: the session TTL, the limits and the time bounds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Terms {
+    pub(super) session_ttl_seconds: f64,
+    /// Session per minute and per day, new sessions and turns per address per hour, user per
+    /// minute and per day.
+    pub(super) limits: [i32; 6],
+    pub(super) lock_timeout_ms: i32,
+    /// The bound on one call, single or grouped.
+    pub(super) timeout: Duration,
 }
 
-impl PgStore {
-    pub(crate) async fn admit(&self, request: AdmissionRequest) -> Result<Admission, StoreError> {
-        let Identities { address, user } = self.hasher.identities(&request);
-        let sent = request.session_id;
-        let fresh = SessionId::generate();
-        let quota = &self.quota;
-        let ttl = self.session_ttl.as_secs_f64();
-        let lock_timeout = i32::try_from(self.query_timeout.as_millis().max(1)).unwrap_or(i32::MAX);
-        let sent_id = sent.as_ref().map(SessionId::as_str);
-        let fresh_id = fresh.as_str();
-        let limits = [
-            limit(quota.per_minute),
-            limit(quota.per_day),
-            limit(quota.new_sessions_per_hour),
-            limit(quota.turns_per_address_per_hour),
-            limit(quota.user_per_minute),
-            limit(quota.user_per_day),
-            lock_timeout,
-        ];
-        let [per_minute, per_day, new_sessions, turns, user_minute, user_day, lock] = &limits;
-        let params: [(&(dyn ToSql + Sync), Type); 12] = [
-            (&sent_id, Type::TEXT),
-            (&fresh_id, Type::TEXT),
-            (&address, Type::TEXT),
-            (&user, Type::TEXT),
-            (&ttl, Type::FLOAT8),
-            (per_minute, Type::INT4),
-            (per_day, Type::INT4),
-            (new_sessions, Type::INT4),
-            (turns, Type::INT4),
-            (user_minute, Type::INT4),
-            (user_day, Type::INT4),
-            (lock, Type::INT4),
-        ];
-        let client = self.admission.client().await?;
-        let outcome =
-            tokio::time::timeout(self.query_timeout, client.query_typed(ADMIT, &params)).await;
-        let rows = match outcome {
-            Ok(Err(err)) if is_refusal(&err) => {
-                // Refused after a write: the function rolled the whole turn back.
-                let continued = err.as_db_error().map(|db| db.message()) == Some("continuing");
-                return Ok(Admission::OverQuota {
-                    session_id: if continued { sent } else { None },
-                });
+impl Terms {
+    fn params<'a>(
+        &'a self,
+        asks: [(&'a (dyn ToSql + Sync), Type); 4],
+    ) -> Vec<(&'a (dyn ToSql + Sync), Type)> {
+        let mut params = Vec::with_capacity(12);
+        params.extend(asks);
+        params.push((&self.session_ttl_seconds, Type::FLOAT8));
+        params.extend(
+            self.limits
+                .iter()
+                .map(|limit| (limit as &(dyn ToSql + Sync), Type::INT4)),
+        );
+        params.push((&self.lock_timeout_ms, Type::INT4));
+        params
+    }
+}
+
+/// One admission, one call of `gc_admit`.
+pub(super) async fn admit_one(
+    pool: &Pool,
+    terms: &Terms,
+    ask: Ask,
+) -> Result<Admission, StoreError> {
+    let sent = ask.sent.as_ref().map(SessionId::as_str);
+    let fresh = ask.fresh.as_str();
+    let params = terms.params([
+        (&sent, Type::TEXT),
+        (&fresh, Type::TEXT),
+        (&ask.address, Type::TEXT),
+        (&ask.user, Type::TEXT),
+    ]);
+    let rows = match call(pool, terms, ADMIT, &params).await {
+        Err(Failure::Refused { continuing }) => return Ok(refused(ask.sent, continuing)),
+        Err(Failure::Store(err)) => return Err(err),
+        Ok(rows) => rows,
+    };
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Unavailable("admission returned no row".to_owned()))?;
+    let admitted: bool = row.try_get(0).map_err(error::from_pg)?;
+    let new_session: bool = row.try_get(1).map_err(error::from_pg)?;
+    let session: Option<String> = row.try_get(2).map_err(error::from_pg)?;
+    decide(ask, admitted, new_session, session)
+}
+
+/// Admissions that arrived together, one call of `gc_admit_each`: one answer per ask, in
+/// order. When the call itself fails, every ask gets its error.
+pub(super) async fn admit_group(
+    pool: &Pool,
+    terms: &Terms,
+    asks: Vec<Ask>,
+) -> Vec<Result<Admission, StoreError>> {
+    match group_rows(pool, terms, &asks).await {
+        Ok(answers) => asks
+            .into_iter()
+            .zip(answers)
+            .map(|(ask, answer)| {
+                answer.and_then(|(admitted, new_session, session, refusal)| match refusal {
+                    Some(continuing) => Ok(refused(ask.sent, continuing)),
+                    None => decide(ask, admitted, new_session, session),
+                })
+            })
+            .collect(),
+        Err(err) => asks.iter().map(|_| Err(err.clone())).collect(),
+    }
+}
+
+/// Per ask: admitted, new session, the session id answered, and `Some(continuing)` when
+/// the turn was refused after a write; or the error of its own admission.
+type GroupAnswer = Result<(bool, bool, Option<String>, Option<bool>), StoreError>;
+
+async fn group_rows(
+    pool: &Pool,
+    terms: &Terms,
+    asks: &[Ask],
+) -> Result<Vec<GroupAnswer>, StoreError> {
+    let sent: Vec<Option<&str>> = asks
+        .iter()
+        .map(|a| a.sent.as_ref().map(SessionId::as_str))
+        .collect();
+    let fresh: Vec<&str> = asks.iter().map(|a| a.fresh.as_str()).collect();
+    let addresses: Vec<Option<&str>> = asks.iter().map(|a| a.address.as_deref()).collect();
+    let users: Vec<Option<&str>> = asks.iter().map(|a| a.user.as_deref()).collect();
+    let params = terms.params([
+        (&sent, Type::TEXT_ARRAY),
+        (&fresh, Type::TEXT_ARRAY),
+        (&addresses, Type::TEXT_ARRAY),
+        (&users, Type::TEXT_ARRAY),
+    ]);
+    let rows = call(pool, terms, ADMIT_EACH, &params)
+        .await
+        .map_err(|failure| match failure {
+            Failure::Store(err) => err,
+            // The procedure catches every refusal itself.
+            Failure::Refused { .. } => {
+                StoreError::Unavailable("a group admission raised a refusal".to_owned())
             }
-            Ok(rows) => rows.map_err(error::from_pg)?,
-            Err(_) => {
-                discard(client);
-                return Err(StoreError::Timeout);
-            }
-        };
-        let row = rows
-            .first()
-            .ok_or_else(|| StoreError::Unavailable("admission returned no row".to_owned()))?;
-        let admitted: bool = row.try_get(0).map_err(error::from_pg)?;
-        let new_session: bool = row.try_get(1).map_err(error::from_pg)?;
-        let session: Option<String> = row.try_get(2).map_err(error::from_pg)?;
-        // The function answers with one of the ids it was given (sent or fresh), or none.
-        let session_id = match session {
-            None => None,
-            Some(id) if id == fresh.as_str() => Some(fresh),
-            Some(_) => sent,
-        };
-        Ok(match (admitted, session_id) {
-            (true, Some(session_id)) => Admission::Admitted {
-                session_id,
-                new_session,
-            },
-            (true, None) => {
-                return Err(StoreError::Unavailable(
-                    "admission admitted a turn without a session".to_owned(),
-                ))
-            }
-            (false, session_id) => Admission::OverQuota { session_id },
+        })?;
+    let row = rows
+        .first()
+        .ok_or_else(|| StoreError::Unavailable("group admission returned no row".to_owned()))?;
+    let columns = GroupColumns::read(row).map_err(error::from_pg)?;
+    if columns.admitted.len() != asks.len() {
+        return Err(StoreError::Unavailable(format!(
+            "group admission answered {} of {} admissions",
+            columns.admitted.len(),
+            asks.len()
+        )));
+    }
+    Ok((0..asks.len()).map(|i| columns.answer(i)).collect())
+}
+
+/// The arrays `gc_admit_each` answers, one element per admission.
+struct GroupColumns {
+    admitted: Vec<Option<bool>>,
+    new_session: Vec<Option<bool>>,
+    session_id: Vec<Option<String>>,
+    error: Vec<Option<String>>,
+    refusal: Vec<Option<String>>,
+}
+
+impl GroupColumns {
+    fn read(row: &Row) -> Result<GroupColumns, tokio_postgres::Error> {
+        Ok(GroupColumns {
+            admitted: row.try_get(0)?,
+            new_session: row.try_get(1)?,
+            session_id: row.try_get(2)?,
+            error: row.try_get(3)?,
+            refusal: row.try_get(4)?,
         })
     }
+
+    fn answer(&self, i: usize) -> GroupAnswer {
+        let at = |column: &Vec<Option<String>>| column.get(i).cloned().flatten();
+        match (at(&self.error), at(&self.refusal)) {
+            (Some(code), Some(message)) if code == REFUSED => {
+                Ok((false, false, None, Some(message == CONTINUING)))
+            }
+            (Some(code), _) => Err(error::from_sqlstate(&code)),
+            (None, _) => Ok((
+                self.admitted.get(i).copied().flatten().unwrap_or(false),
+                self.new_session.get(i).copied().flatten().unwrap_or(false),
+                at(&self.session_id),
+                None,
+            )),
+        }
+    }
+}
+
+enum Failure {
+    /// `gc_admit` raised GC429; `continuing` when the turn continued its session.
+    Refused {
+        continuing: bool,
+    },
+    Store(StoreError),
+}
+
+/// Runs one admission statement on a connection of `pool`, bounded by the terms' timeout.
+/// A connection whose statement timed out is closed, not handed to the next caller.
+async fn call(
+    pool: &Pool,
+    terms: &Terms,
+    statement: &str,
+    params: &[(&(dyn ToSql + Sync), Type)],
+) -> Result<Vec<Row>, Failure> {
+    let client: Object = pool
+        .get()
+        .await
+        .map_err(|e| Failure::Store(error::from_pool(e)))?;
+    match tokio::time::timeout(terms.timeout, client.query_typed(statement, params)).await {
+        Ok(Ok(rows)) => Ok(rows),
+        Ok(Err(err)) if err.code().map(SqlState::code) == Some(REFUSED) => Err(Failure::Refused {
+            continuing: err.as_db_error().map(|db| db.message()) == Some(CONTINUING),
+        }),
+        Ok(Err(err)) => Err(Failure::Store(error::from_pg(err))),
+        Err(_) => {
+            super::discard(client);
+            Err(Failure::Store(StoreError::Timeout))
+        }
+    }
+}
+
+/// A refusal after a write: the turn keeps the session it continued, if it did.
+fn refused(sent: Option<SessionId>, continuing: bool) -> Admission {
+    Admission::OverQuota {
+        session_id: if continuing { sent } else { None },
+    }
+}
+
+/// The answer of one admission. The function answers with one of the ids it was given
+/// (sent or fresh), or none.
+fn decide(
+    ask: Ask,
+    admitted: bool,
+    new_session: bool,
+    session: Option<String>,
+) -> Result<Admission, StoreError> {
+    let session_id = match session {
+        None => None,
+        Some(id) if id == ask.fresh.as_str() => Some(ask.fresh),
+        Some(_) => ask.sent,
+    };
+    Ok(match (admitted, session_id) {
+        (true, Some(session_id)) => Admission::Admitted {
+            session_id,
+            new_session,
+        },
+        (true, None) => {
+            return Err(StoreError::Unavailable(
+                "admission admitted a turn without a session".to_owned(),
+            ))
+        }
+        (false, session_id) => Admission::OverQuota { session_id },
+    })
 }

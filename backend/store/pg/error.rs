@@ -20,6 +20,17 @@ pub(crate) fn from_pg(err: tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// An error that reached us as a SQLSTATE alone (an admission of a group,
+/// migrations/0007): the same mapping as [`from_pg`].
+pub(crate) fn from_sqlstate(code: &str) -> StoreError {
+    let state = SqlState::from_code(code);
+    if state == SqlState::QUERY_CANCELED || state == SqlState::LOCK_NOT_AVAILABLE {
+        StoreError::Timeout
+    } else {
+        StoreError::Unavailable(format!("admission failed ({code})"))
+    }
+}
+
 pub(crate) fn from_pool(err: PoolError) -> StoreError {
     match err {
         PoolError::Backend(err) => from_pg(err),

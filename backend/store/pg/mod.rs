@@ -3,6 +3,7 @@
 //! and an outer `tokio::time::timeout`. Only unnamed
 //! statements (`query_typed` / `execute_typed`) and simple queries are used, never named
 //! prepared statements, so a transaction-mode pooler (pgbouncer, Supavisor) is safe.
+mod admission_groups;
 mod admission_pools;
 mod admit;
 mod connect;
@@ -12,9 +13,11 @@ mod requests;
 mod status;
 mod tls;
 
-use super::address::AddressHasher;
+use super::address::{AddressHasher, Identities};
 use super::{migrate, MigrateReport, SchemaState, StoreError};
+use super::{Admission, AdmissionRequest};
 use crate::config::{DatabaseSettings, QuotaSettings, RetentionSettings};
+use crate::domain::SessionId;
 use anyhow::Context;
 use deadpool_postgres::{Object, Pool};
 use futures::future::BoxFuture;
@@ -81,6 +84,38 @@ impl PgStore {
     /// statements only.
     pub fn pool(&self) -> &Pool {
         &self.pool
+    }
+
+    /// Admits a turn: one call of `gc_admit`, or one call for the turns of this thread that
+    /// arrived together (`admission_groups.rs`).
+    pub(crate) async fn admit(&self, request: AdmissionRequest) -> Result<Admission, StoreError> {
+        let Identities { address, user } = self.hasher.identities(&request);
+        let ask = admit::Ask {
+            sent: request.session_id,
+            fresh: SessionId::generate(),
+            address,
+            user,
+        };
+        self.admission.admit(self.terms(), ask).await
+    }
+
+    fn terms(&self) -> admit::Terms {
+        let limit = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+        let quota = &self.quota;
+        admit::Terms {
+            session_ttl_seconds: self.session_ttl.as_secs_f64(),
+            limits: [
+                limit(quota.per_minute),
+                limit(quota.per_day),
+                limit(quota.new_sessions_per_hour),
+                limit(quota.turns_per_address_per_hour),
+                limit(quota.user_per_minute),
+                limit(quota.user_per_day),
+            ],
+            lock_timeout_ms: i32::try_from(self.query_timeout.as_millis().max(1))
+                .unwrap_or(i32::MAX),
+            timeout: self.query_timeout,
+        }
     }
 
     /// A connection of the calling thread's admission pool, for diagnostics and tests.
