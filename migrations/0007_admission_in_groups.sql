@@ -53,6 +53,10 @@ BEGIN
     error := '{}';
     refusal := '{}';
     FOR i IN 1 .. coalesce(array_length(p_fresh_ids, 1), 0) LOOP
+        -- `gc_admit` sets this too, but inside the block below: a block that fails rolls its
+        -- settings back with its writes, and the COMMIT of a turn refused after a write would
+        -- then wait for a WAL flush, which the single call never does.
+        PERFORM set_config('synchronous_commit', 'off', true);
         BEGIN
             SELECT * INTO outcome
               FROM gc_admit(p_session_ids[i], p_fresh_ids[i], p_address_hashes[i],

@@ -4,7 +4,10 @@
 //! and when it returns all of them go in one call of `gc_admit_each` (migrations/0007),
 //! which admits each in its own transaction, in arrival order. Under load that is one round
 //! trip for many turns instead of one each; the decisions are those of the same turns
-//! admitted one by one in that order.
+//! admitted one by one in that order. (One exception: when the call in flight is abandoned,
+//! its turn's client gone or its time up, the group starts at once on another connection
+//! while the server may still be running the abandoned admission, as separate calls would
+//! run side by side. Quotas stay exact either way: row locks serialize the two.)
 //!
 //! The turn that called first does not run the group: when its call returns (or its future
 //! is dropped, say because its client went away), a task spawned on the same runtime takes
