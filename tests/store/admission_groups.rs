@@ -66,6 +66,31 @@ async fn let_the_turns_queue() {
     }
 }
 
+/// Starts a turn on `lone_on` (whose row the caller holds, so its call stays in flight) and,
+/// once that call waits, `queued` turns on `queued_on`, which queue behind it.
+async fn queued_behind_a_call_in_flight(
+    db: &TestDatabase,
+    store: &Arc<Store>,
+    lone_on: &SessionId,
+    queued: usize,
+    queued_on: &SessionId,
+) -> (JoinHandle<Admission>, Vec<JoinHandle<Admission>>) {
+    let lone = spawn_turn(store, lone_on);
+    wait_for_one_call_waiting(db, "SELECT admitted, new_session, session_id").await;
+    let waiting = (0..queued).map(|_| spawn_turn(store, queued_on)).collect();
+    let_the_turns_queue().await;
+    (lone, waiting)
+}
+
+/// `expression` over the session's row, as text.
+async fn session_value(db: &TestDatabase, id: &SessionId, expression: &str) -> String {
+    let sql = format!(
+        "SELECT {expression} FROM sessions WHERE id = '{}'",
+        id.as_str()
+    );
+    scalar(&db.client().await, &sql).await
+}
+
 fn continued(id: &SessionId) -> Admission {
     Admission::Admitted {
         session_id: id.clone(),
@@ -82,10 +107,7 @@ async fn turns_that_arrive_while_one_is_in_flight_go_to_postgres_in_one_call() {
     let held_first = Held::hold(&db, &first).await;
     let held_second = Held::hold(&db, &second).await;
 
-    let lone = spawn_turn(&store, &first);
-    wait_for_one_call_waiting(&db, "SELECT admitted, new_session, session_id").await;
-    let waiting: Vec<_> = (0..5).map(|_| spawn_turn(&store, &second)).collect();
-    let_the_turns_queue().await;
+    let (lone, waiting) = queued_behind_a_call_in_flight(&db, &store, &first, 5, &second).await;
     held_first.release().await;
 
     // The five waiting turns are one call, blocked on the second session's row.
@@ -95,12 +117,7 @@ async fn turns_that_arrive_while_one_is_in_flight_go_to_postgres_in_one_call() {
     for turn in waiting {
         assert_eq!(turn.await.expect("a grouped turn"), continued(&second));
     }
-    let client = db.client().await;
-    let counted = format!(
-        "SELECT turn_count FROM sessions WHERE id = '{}'",
-        second.as_str()
-    );
-    assert_eq!(scalar(&client, &counted).await, "6");
+    assert_eq!(session_value(&db, &second, "turn_count").await, "6");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -109,10 +126,7 @@ async fn turns_admitted_in_one_call_are_decided_as_one_by_one_in_arrival_order()
     let store = Arc::new(db.settings().with_quota(10, 1_000, 1_000).store());
     let id = new_session(&store).await;
     let held = Held::hold(&db, &id).await;
-    let lone = spawn_turn(&store, &id);
-    wait_for_one_call_waiting(&db, "SELECT admitted, new_session, session_id").await;
-    let waiting: Vec<_> = (0..29).map(|_| spawn_turn(&store, &id)).collect();
-    let_the_turns_queue().await;
+    let (lone, waiting) = queued_behind_a_call_in_flight(&db, &store, &id, 29, &id).await;
     held.release().await;
 
     assert_eq!(lone.await.expect("the lone turn"), continued(&id));
@@ -135,12 +149,10 @@ async fn turns_admitted_in_one_call_are_decided_as_one_by_one_in_arrival_order()
         })
         .collect();
     assert_eq!(answers, expected);
-    let client = db.client().await;
-    let counts = format!(
-        "SELECT turn_count || ' ' || minute_count FROM sessions WHERE id = '{}'",
-        id.as_str()
+    assert_eq!(
+        session_value(&db, &id, "turn_count || ' ' || minute_count").await,
+        "10 10"
     );
-    assert_eq!(scalar(&client, &counts).await, "10 10");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -150,10 +162,7 @@ async fn a_turn_that_goes_away_mid_call_still_hands_the_waiting_turns_on() {
     let first = new_session(&store).await;
     let second = new_session(&store).await;
     let held = Held::hold(&db, &first).await;
-    let leaving = spawn_turn(&store, &first);
-    wait_for_one_call_waiting(&db, "SELECT admitted, new_session, session_id").await;
-    let waiting: Vec<_> = (0..3).map(|_| spawn_turn(&store, &second)).collect();
-    let_the_turns_queue().await;
+    let (leaving, waiting) = queued_behind_a_call_in_flight(&db, &store, &first, 3, &second).await;
     leaving.abort();
     assert!(
         leaving.await.is_err_and(|e| e.is_cancelled()),
