@@ -25,6 +25,7 @@ type Answer = Result<Admission, StoreError>;
 
 pub(super) struct Lane {
     pool: Pool,
+    terms: Terms,
     waiting: Mutex<Waiting>,
 }
 
@@ -36,9 +37,10 @@ struct Waiting {
 }
 
 impl Lane {
-    pub(super) fn new(pool: Pool) -> Lane {
+    pub(super) fn new(pool: Pool, terms: Terms) -> Lane {
         Lane {
             pool,
+            terms,
             waiting: Mutex::new(Waiting::default()),
         }
     }
@@ -47,7 +49,7 @@ impl Lane {
         &self.pool
     }
 
-    pub(super) async fn admit(self: Arc<Self>, terms: Terms, ask: Ask) -> Answer {
+    pub(super) async fn admit(self: Arc<Self>, ask: Ask) -> Answer {
         let answer = {
             let mut waiting = self.lock();
             if waiting.busy {
@@ -61,11 +63,8 @@ impl Lane {
         };
         match answer {
             Ok(ask) => {
-                let _handover = Handover {
-                    lane: Arc::clone(&self),
-                    terms,
-                };
-                admit_one(&self.pool, &terms, ask).await
+                let _handover = Handover(Arc::clone(&self));
+                admit_one(&self.pool, &self.terms, ask).await
             }
             Err(answer) => answer.await.unwrap_or_else(|_| {
                 Err(StoreError::Unavailable(
@@ -96,28 +95,24 @@ impl Lane {
 
 /// Held by the turn whose call is in flight; when it ends, the lane passes to a task that
 /// runs the turns waiting meanwhile, or goes idle.
-struct Handover {
-    lane: Arc<Lane>,
-    terms: Terms,
-}
+struct Handover(Arc<Lane>);
 
 impl Drop for Handover {
     fn drop(&mut self) {
         {
-            let mut waiting = self.lane.lock();
+            let mut waiting = self.0.lock();
             if waiting.turns.is_empty() {
                 waiting.busy = false;
                 return;
             }
         }
         let runner = GroupRunner {
-            lane: Arc::clone(&self.lane),
+            lane: Arc::clone(&self.0),
             done: false,
         };
-        let terms = self.terms;
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                runtime.spawn(runner.run(terms));
+                runtime.spawn(runner.run());
             }
             // No runtime to run them on: the waiting turns fail (the runner's drop).
             Err(_) => drop(runner),
@@ -134,21 +129,15 @@ struct GroupRunner {
 }
 
 impl GroupRunner {
-    async fn run(mut self, terms: Terms) {
+    async fn run(mut self) {
+        let (pool, terms) = (&self.lane.pool, &self.lane.terms);
         while let Some(group) = self.lane.next_group() {
             let (asks, senders): (Vec<Ask>, Vec<oneshot::Sender<Answer>>) =
                 group.into_iter().unzip();
-            let answers = if asks.len() == 1 {
-                let ask = asks
-                    .into_iter()
-                    .next()
-                    .map(|ask| admit_one(&self.lane.pool, &terms, ask));
-                match ask {
-                    Some(call) => vec![call.await],
-                    None => Vec::new(),
-                }
-            } else {
-                admit_group(&self.lane.pool, &terms, asks).await
+            // One waiting turn is one call of `gc_admit`, as a lone turn's.
+            let answers = match <[Ask; 1]>::try_from(asks) {
+                Ok([ask]) => vec![admit_one(pool, terms, ask).await],
+                Err(asks) => admit_group(pool, terms, asks).await,
             };
             for (sender, answer) in senders.into_iter().zip(answers) {
                 // A turn that went away meanwhile was still admitted, as a turn whose client

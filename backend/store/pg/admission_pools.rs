@@ -26,24 +26,26 @@ pub(super) struct AdmissionPools {
     factory: PoolFactory,
     lanes: ThreadLocal<Arc<Lane>>,
     per_thread: usize,
+    terms: Terms,
 }
 
 impl AdmissionPools {
     /// `DATABASE_POOL_SIZE` is shared out among the HTTP workers (actix-web starts one per
     /// CPU), rounding up, so the server sees at most about that many admission connections.
-    pub(super) fn new(factory: PoolFactory) -> AdmissionPools {
+    pub(super) fn new(factory: PoolFactory, terms: Terms) -> AdmissionPools {
         let workers = std::thread::available_parallelism().map_or(1, usize::from);
         let per_thread = factory.pool_size().div_ceil(workers).max(1);
         AdmissionPools {
             factory,
             lanes: ThreadLocal::new(),
             per_thread,
+            terms,
         }
     }
 
     /// Admits one turn through the calling thread's lane.
-    pub(super) async fn admit(&self, terms: Terms, ask: Ask) -> Result<Admission, StoreError> {
-        Arc::clone(self.lane()?).admit(terms, ask).await
+    pub(super) async fn admit(&self, ask: Ask) -> Result<Admission, StoreError> {
+        Arc::clone(self.lane()?).admit(ask).await
     }
 
     /// A connection of the calling thread's pool.
@@ -56,7 +58,7 @@ impl AdmissionPools {
             .get_or_try(|| {
                 self.factory
                     .local(self.per_thread)
-                    .map(|pool| Arc::new(Lane::new(pool)))
+                    .map(|pool| Arc::new(Lane::new(pool, self.terms)))
             })
             .map_err(|_| StoreError::Unavailable("no database pool".to_owned()))
     }

@@ -7,6 +7,7 @@
 //! concurrent turns). Its inner statements are planned once per server connection, so this
 //! works at full speed through any pooler without named prepared statements.
 use super::error;
+use crate::config::QuotaSettings;
 use crate::domain::SessionId;
 use crate::store::{Admission, StoreError};
 use deadpool_postgres::{Object, Pool};
@@ -53,6 +54,24 @@ pub(super) struct Terms {
 }
 
 impl Terms {
+    /// Fixed for the store's life: built once, when it connects.
+    pub(super) fn new(session_ttl: Duration, quota: &QuotaSettings, timeout: Duration) -> Terms {
+        let limit = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
+        Terms {
+            session_ttl_seconds: session_ttl.as_secs_f64(),
+            limits: [
+                limit(quota.per_minute),
+                limit(quota.per_day),
+                limit(quota.new_sessions_per_address_per_hour),
+                limit(quota.turns_per_address_per_hour),
+                limit(quota.user_per_minute),
+                limit(quota.user_per_day),
+            ],
+            lock_timeout_ms: i32::try_from(timeout.as_millis().max(1)).unwrap_or(i32::MAX),
+            timeout,
+        }
+    }
+
     fn params<'a>(
         &'a self,
         asks: [(&'a (dyn ToSql + Sync), Type); 4],
@@ -84,18 +103,21 @@ pub(super) async fn admit_one(
         (&ask.address, Type::TEXT),
         (&ask.user, Type::TEXT),
     ]);
-    let rows = match call(pool, terms, ADMIT, &params).await {
-        Err(Failure::Refused { continuing }) => return Ok(refused(ask.sent, continuing)),
+    let reply = match call(pool, terms, ADMIT, &params).await {
+        Ok(rows) => {
+            let row = rows
+                .first()
+                .ok_or_else(|| StoreError::Unavailable("admission returned no row".to_owned()))?;
+            Reply::Answered {
+                admitted: row.try_get(0).map_err(error::from_pg)?,
+                new_session: row.try_get(1).map_err(error::from_pg)?,
+                session: row.try_get(2).map_err(error::from_pg)?,
+            }
+        }
+        Err(Failure::Refused { continuing }) => Reply::RefusedAfterWrite { continuing },
         Err(Failure::Store(err)) => return Err(err),
-        Ok(rows) => rows,
     };
-    let row = rows
-        .first()
-        .ok_or_else(|| StoreError::Unavailable("admission returned no row".to_owned()))?;
-    let admitted: bool = row.try_get(0).map_err(error::from_pg)?;
-    let new_session: bool = row.try_get(1).map_err(error::from_pg)?;
-    let session: Option<String> = row.try_get(2).map_err(error::from_pg)?;
-    decide(ask, admitted, new_session, session)
+    reply.settle(ask)
 }
 
 /// Admissions that arrived together, one call of `gc_admit_each`: one answer per ask, in
@@ -109,26 +131,17 @@ pub(super) async fn admit_group(
         Ok(answers) => asks
             .into_iter()
             .zip(answers)
-            .map(|(ask, answer)| {
-                answer.and_then(|(admitted, new_session, session, refusal)| match refusal {
-                    Some(continuing) => Ok(refused(ask.sent, continuing)),
-                    None => decide(ask, admitted, new_session, session),
-                })
-            })
+            .map(|(ask, reply)| reply.and_then(|reply| reply.settle(ask)))
             .collect(),
         Err(err) => asks.iter().map(|_| Err(err.clone())).collect(),
     }
 }
 
-/// Per ask: admitted, new session, the session id answered, and `Some(continuing)` when
-/// the turn was refused after a write; or the error of its own admission.
-type GroupAnswer = Result<(bool, bool, Option<String>, Option<bool>), StoreError>;
-
 async fn group_rows(
     pool: &Pool,
     terms: &Terms,
     asks: &[Ask],
-) -> Result<Vec<GroupAnswer>, StoreError> {
+) -> Result<Vec<Result<Reply, StoreError>>, StoreError> {
     let sent: Vec<Option<&str>> = asks
         .iter()
         .map(|a| a.sent.as_ref().map(SessionId::as_str))
@@ -185,19 +198,19 @@ impl GroupColumns {
         })
     }
 
-    fn answer(&self, i: usize) -> GroupAnswer {
+    /// The `i`th admission's reply, or the error of that admission alone.
+    fn answer(&self, i: usize) -> Result<Reply, StoreError> {
         let at = |column: &Vec<Option<String>>| column.get(i).cloned().flatten();
         match (at(&self.error), at(&self.refusal)) {
-            (Some(code), Some(message)) if code == REFUSED => {
-                Ok((false, false, None, Some(message == CONTINUING)))
-            }
+            (Some(code), Some(message)) if code == REFUSED => Ok(Reply::RefusedAfterWrite {
+                continuing: message == CONTINUING,
+            }),
             (Some(code), _) => Err(error::from_sqlstate(&code)),
-            (None, _) => Ok((
-                self.admitted.get(i).copied().flatten().unwrap_or(false),
-                self.new_session.get(i).copied().flatten().unwrap_or(false),
-                at(&self.session_id),
-                None,
-            )),
+            (None, _) => Ok(Reply::Answered {
+                admitted: self.admitted.get(i).copied().flatten().unwrap_or(false),
+                new_session: self.new_session.get(i).copied().flatten().unwrap_or(false),
+                session: at(&self.session_id),
+            }),
         }
     }
 }
@@ -235,36 +248,51 @@ async fn call(
     }
 }
 
-/// A refusal after a write: the turn keeps the session it continued, if it did.
-fn refused(sent: Option<SessionId>, continuing: bool) -> Admission {
-    Admission::OverQuota {
-        session_id: if continuing { sent } else { None },
-    }
+/// What `gc_admit` answered for one turn, alone or in a group.
+enum Reply {
+    /// Its row: admitted, whether the session is new, and the session id it answered with
+    /// (one of the ids it was given, sent or fresh, or none).
+    Answered {
+        admitted: bool,
+        new_session: bool,
+        session: Option<String>,
+    },
+    /// GC429: refused after a write, all of it rolled back; `continuing` when the turn
+    /// continued its session.
+    RefusedAfterWrite { continuing: bool },
 }
 
-/// The answer of one admission. The function answers with one of the ids it was given
-/// (sent or fresh), or none.
-fn decide(
-    ask: Ask,
-    admitted: bool,
-    new_session: bool,
-    session: Option<String>,
-) -> Result<Admission, StoreError> {
-    let session_id = match session {
-        None => None,
-        Some(id) if id == ask.fresh.as_str() => Some(ask.fresh),
-        Some(_) => ask.sent,
-    };
-    Ok(match (admitted, session_id) {
-        (true, Some(session_id)) => Admission::Admitted {
-            session_id,
-            new_session,
-        },
-        (true, None) => {
-            return Err(StoreError::Unavailable(
-                "admission admitted a turn without a session".to_owned(),
-            ))
-        }
-        (false, session_id) => Admission::OverQuota { session_id },
-    })
+impl Reply {
+    fn settle(self, ask: Ask) -> Result<Admission, StoreError> {
+        let (admitted, new_session, session) = match self {
+            // The turn keeps the session it continued, if it did.
+            Reply::RefusedAfterWrite { continuing } => {
+                return Ok(Admission::OverQuota {
+                    session_id: if continuing { ask.sent } else { None },
+                })
+            }
+            Reply::Answered {
+                admitted,
+                new_session,
+                session,
+            } => (admitted, new_session, session),
+        };
+        let session_id = match session {
+            None => None,
+            Some(id) if id == ask.fresh.as_str() => Some(ask.fresh),
+            Some(_) => ask.sent,
+        };
+        Ok(match (admitted, session_id) {
+            (true, Some(session_id)) => Admission::Admitted {
+                session_id,
+                new_session,
+            },
+            (true, None) => {
+                return Err(StoreError::Unavailable(
+                    "admission admitted a turn without a session".to_owned(),
+                ))
+            }
+            (false, session_id) => Admission::OverQuota { session_id },
+        })
+    }
 }

@@ -6,13 +6,7 @@ use tokio_postgres::error::SqlState;
 
 pub(crate) fn from_pg(err: tokio_postgres::Error) -> StoreError {
     match err.as_db_error() {
-        // Cancelled by a timeout, or a row lock not granted within `lock_timeout`.
-        Some(db)
-            if *db.code() == SqlState::QUERY_CANCELED
-                || *db.code() == SqlState::LOCK_NOT_AVAILABLE =>
-        {
-            StoreError::Timeout
-        }
+        Some(db) if is_timeout(db.code()) => StoreError::Timeout,
         Some(db) => StoreError::Unavailable(format!("{} ({})", db.message(), db.code().code())),
         // Connection-level errors: "error connecting to server: Connection refused" and the
         // like. tokio-postgres does not put the host, user or password in these.
@@ -23,12 +17,16 @@ pub(crate) fn from_pg(err: tokio_postgres::Error) -> StoreError {
 /// An error that reached us as a SQLSTATE alone (an admission of a group,
 /// migrations/0007): the same mapping as [`from_pg`].
 pub(crate) fn from_sqlstate(code: &str) -> StoreError {
-    let state = SqlState::from_code(code);
-    if state == SqlState::QUERY_CANCELED || state == SqlState::LOCK_NOT_AVAILABLE {
+    if is_timeout(&SqlState::from_code(code)) {
         StoreError::Timeout
     } else {
         StoreError::Unavailable(format!("admission failed ({code})"))
     }
+}
+
+/// Cancelled by a timeout, or a row lock not granted within `lock_timeout`.
+fn is_timeout(state: &SqlState) -> bool {
+    *state == SqlState::QUERY_CANCELED || *state == SqlState::LOCK_NOT_AVAILABLE
 }
 
 pub(crate) fn from_pool(err: PoolError) -> StoreError {

@@ -36,18 +36,7 @@ pub struct PgStore {
     session_ttl: Duration,
     request_ttl: Duration,
     reaper_batch_size: i64,
-    quota: Quotas,
     hasher: AddressHasher,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Quotas {
-    per_minute: u32,
-    per_day: u32,
-    new_sessions_per_hour: u32,
-    turns_per_address_per_hour: u32,
-    user_per_minute: u32,
-    user_per_day: u32,
 }
 
 impl PgStore {
@@ -63,19 +52,14 @@ impl PgStore {
         let factory = connect::PoolFactory::new(url, database)?;
         Ok(PgStore {
             pool: factory.shared()?,
-            admission: admission_pools::AdmissionPools::new(factory),
+            admission: admission_pools::AdmissionPools::new(
+                factory,
+                admit::Terms::new(retention.session_ttl, quota, database.query_timeout),
+            ),
             query_timeout: database.query_timeout,
             session_ttl: retention.session_ttl,
             request_ttl: retention.request_ttl,
             reaper_batch_size: retention.reaper_batch_size.max(1),
-            quota: Quotas {
-                per_minute: quota.per_minute,
-                per_day: quota.per_day,
-                new_sessions_per_hour: quota.new_sessions_per_address_per_hour,
-                turns_per_address_per_hour: quota.turns_per_address_per_hour,
-                user_per_minute: quota.user_per_minute,
-                user_per_day: quota.user_per_day,
-            },
             hasher: AddressHasher::new(&quota.address_hash_key),
         })
     }
@@ -96,26 +80,7 @@ impl PgStore {
             address,
             user,
         };
-        self.admission.admit(self.terms(), ask).await
-    }
-
-    fn terms(&self) -> admit::Terms {
-        let limit = |value: u32| i32::try_from(value).unwrap_or(i32::MAX);
-        let quota = &self.quota;
-        admit::Terms {
-            session_ttl_seconds: self.session_ttl.as_secs_f64(),
-            limits: [
-                limit(quota.per_minute),
-                limit(quota.per_day),
-                limit(quota.new_sessions_per_hour),
-                limit(quota.turns_per_address_per_hour),
-                limit(quota.user_per_minute),
-                limit(quota.user_per_day),
-            ],
-            lock_timeout_ms: i32::try_from(self.query_timeout.as_millis().max(1))
-                .unwrap_or(i32::MAX),
-            timeout: self.query_timeout,
-        }
+        self.admission.admit(ask).await
     }
 
     /// A connection of the calling thread's admission pool, for diagnostics and tests.
