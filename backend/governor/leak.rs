@@ -14,7 +14,7 @@
 //!   the answer, not a leak.
 use super::markdown::Contents;
 use super::prompts::ALL_PROMPTS;
-use super::shingles::{shingle, ShingleSet};
+use super::shingles::{shingle, ShingleSet, WordFilter};
 use once_cell::sync::Lazy;
 use unicode_normalization::UnicodeNormalization;
 
@@ -25,13 +25,23 @@ const WINDOW: usize = NOTES_N;
 static PROMPT_SHINGLES: Lazy<ShingleSet> = Lazy::new(|| {
     let mut set = ShingleSet::default();
     for prompt in ALL_PROMPTS {
-        add_shingles(prompt, PROMPT_N, &mut set);
+        add_shingles(prompt, PROMPT_N, &mut set, &mut WordFilter::default());
     }
     set
 });
 
+/// The system prompts' words: a shingle of other words is not theirs.
+static PROMPT_WORDS: Lazy<WordFilter> = Lazy::new(|| {
+    let mut words = WordFilter::default();
+    for prompt in ALL_PROMPTS {
+        for_each_word(prompt, |w| words.insert(w));
+    }
+    words
+});
+
 pub(crate) fn warm_up() {
     Lazy::force(&PROMPT_SHINGLES);
+    Lazy::force(&PROMPT_WORDS);
 }
 
 /// Calls `f` with the hash of every word of `text`.
@@ -65,12 +75,24 @@ fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
     }
 }
 
-fn add_shingles(text: &str, n: usize, set: &mut ShingleSet) {
-    let mut words = Vec::new();
-    for_each_word(text, |w| words.push(w));
+/// Adds the `n`-word shingles of `text` to `set` and its words to `filter`.
+fn add_shingles(text: &str, n: usize, set: &mut ShingleSet, filter: &mut WordFilter) {
+    let mut words = Vec::with_capacity(text.len() / 4);
+    for_each_word(text, |w| {
+        filter.insert(w);
+        words.push(w);
+    });
+    set.reserve(words.len());
     for window in words.windows(n) {
         set.insert(shingle(window));
     }
+}
+
+/// How many of the most recent words may be words of the prompts, and of the notes.
+#[derive(Default)]
+struct Streaks {
+    prompt: usize,
+    notes: usize,
 }
 
 #[derive(Default)]
@@ -115,8 +137,11 @@ fn speaks_like_notes(prose: &str) -> bool {
 /// Per-reply leak state.
 pub(crate) struct LeakTracker {
     notes: ShingleSet,
+    notes_words: WordFilter,
     /// Hashes of the most recent words (oldest first), across segments.
     recent: Vec<u64>,
+    /// How many of the most recent words may be prompt words, and notes words.
+    streaks: Streaks,
     leaked_words: usize,
     total_words: usize,
 }
@@ -124,10 +149,13 @@ pub(crate) struct LeakTracker {
 impl LeakTracker {
     pub(crate) fn new(notes: &str) -> Self {
         let mut set = ShingleSet::default();
-        add_shingles(notes, NOTES_N, &mut set);
+        let mut notes_words = WordFilter::default();
+        add_shingles(notes, NOTES_N, &mut set, &mut notes_words);
         LeakTracker {
             notes: set,
+            notes_words,
             recent: Vec::with_capacity(WINDOW * 2),
+            streaks: Streaks::default(),
             leaked_words: 0,
             total_words: 0,
         }
@@ -155,29 +183,46 @@ impl LeakTracker {
 
     fn score(&mut self, text: &str, prose: bool) -> Score {
         let prompts = &*PROMPT_SHINGLES;
+        let prompt_words = &*PROMPT_WORDS;
         let mut score = Score::default();
         let mut code_recent = Vec::with_capacity(WINDOW);
-        let recent = if prose {
-            &mut self.recent
+        let mut code_streaks = Streaks::default();
+        let (recent, streaks) = if prose {
+            (&mut self.recent, &mut self.streaks)
         } else {
-            &mut code_recent
+            (&mut code_recent, &mut code_streaks)
         };
-        let notes = &self.notes;
+        let (notes, notes_words) = (&self.notes, &self.notes_words);
         for_each_word(text, |w| {
             score.words += 1;
             if recent.len() == WINDOW {
                 recent.remove(0);
             }
             recent.push(w);
+            streaks.prompt = if prompt_words.may_contain(w) {
+                streaks.prompt + 1
+            } else {
+                0
+            };
+            streaks.notes = if notes_words.may_contain(w) {
+                streaks.notes + 1
+            } else {
+                0
+            };
             let len = recent.len();
             if len >= PROMPT_N {
                 score.prompt_total += 1;
-                score.prompt_hits +=
-                    usize::from(prompts.contains(&shingle(&recent[len - PROMPT_N..])));
+                // A shingle with a word the prompts do not have is not theirs.
+                score.prompt_hits += usize::from(
+                    streaks.prompt >= PROMPT_N
+                        && prompts.contains(&shingle(&recent[len - PROMPT_N..])),
+                );
             }
             if prose && len >= NOTES_N && !notes.is_empty() {
                 score.notes_total += 1;
-                score.notes_hits += usize::from(notes.contains(&shingle(&recent[len - NOTES_N..])));
+                score.notes_hits += usize::from(
+                    streaks.notes >= NOTES_N && notes.contains(&shingle(&recent[len - NOTES_N..])),
+                );
             }
         });
         score

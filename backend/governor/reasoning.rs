@@ -300,25 +300,28 @@ impl Dropper {
 
     /// A line ended: does it open or close a fenced code block?
     fn end_line(&mut self) {
-        let line = std::mem::take(&mut self.line);
         self.ticks = 0;
-        let body = strip_container_prefix(&line);
-        let Some(&mark) = body.first().filter(|c| **c == b'`' || **c == b'~') else {
-            return;
-        };
-        let run = body.iter().take_while(|c| **c == mark).count();
-        let rest = &body[run..];
-        match self.fence {
-            None if run >= 3 && !(mark == b'`' && rest.contains(&b'`')) => {
-                self.fence = Some((mark, run));
-            }
-            Some((open, len))
-                if open == mark && run >= len && rest.iter().all(u8::is_ascii_whitespace) =>
-            {
-                self.fence = None;
-            }
-            _ => {}
+        self.fence = fence_after(&self.line, self.fence);
+        self.line.clear();
+    }
+}
+
+/// Whether a fenced code block is open after `line`, given `fence` before it.
+fn fence_after(line: &[u8], fence: Option<(u8, usize)>) -> Option<(u8, usize)> {
+    let body = strip_container_prefix(line);
+    let Some(&mark) = body.first().filter(|c| **c == b'`' || **c == b'~') else {
+        return fence;
+    };
+    let run = body.iter().take_while(|c| **c == mark).count();
+    let rest = &body[run..];
+    match fence {
+        None if run >= 3 && !(mark == b'`' && rest.contains(&b'`')) => Some((mark, run)),
+        Some((open, len))
+            if open == mark && run >= len && rest.iter().all(u8::is_ascii_whitespace) =>
+        {
+            None
         }
+        _ => fence,
     }
 }
 

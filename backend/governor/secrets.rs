@@ -2,7 +2,7 @@
 //! `sk-` keys, AWS access key ids, GitHub and Slack tokens, Stripe and Google keys, JWTs,
 //! PEM private keys, credentials inside connection strings) plus, for replies, every secret
 //! the process holds, verbatim. Each finding becomes [`REDACTED`].
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use once_cell::sync::Lazy;
 use regex::Regex;
 use secrecy::{ExposeSecret, SecretString};
@@ -48,31 +48,34 @@ static SECRET_PATTERNS: Lazy<Regex> = Lazy::new(|| {
 
 /// Quick filter: every pattern needs one of these ASCII substrings.
 static SECRET_HINTS: Lazy<AhoCorasick> = Lazy::new(|| {
-    AhoCorasick::new([
-        "-----BEGIN",
-        "sk-",
-        "sk_",
-        "rk_",
-        "AKIA",
-        "ASIA",
-        "AGPA",
-        "AIDA",
-        "AROA",
-        "AIPA",
-        "ANPA",
-        "ANVA",
-        "ghp_",
-        "gho_",
-        "ghu_",
-        "ghs_",
-        "ghr_",
-        "github_pat_",
-        "xox",
-        "AIza",
-        "eyJ",
-        "://",
-    ])
-    .expect("secret hints compile")
+    // A DFA: scanned once per region of every reply, and small for so few patterns.
+    AhoCorasick::builder()
+        .kind(Some(AhoCorasickKind::DFA))
+        .build([
+            "-----BEGIN",
+            "sk-",
+            "sk_",
+            "rk_",
+            "AKIA",
+            "ASIA",
+            "AGPA",
+            "AIDA",
+            "AROA",
+            "AIPA",
+            "ANPA",
+            "ANVA",
+            "ghp_",
+            "gho_",
+            "ghu_",
+            "ghs_",
+            "ghr_",
+            "github_pat_",
+            "xox",
+            "AIza",
+            "eyJ",
+            "://",
+        ])
+        .expect("secret hints compile")
 });
 
 /// Redacts pattern-shaped secrets. Returns the number of redactions.
@@ -122,6 +125,7 @@ impl ConfiguredSecrets {
         } else {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&exposed)
                 .ok()
         };
@@ -151,7 +155,7 @@ impl ConfiguredSecrets {
 
     /// True when `text` holds a configured secret or a secret-shaped token.
     pub(crate) fn found_in(&self, text: &str) -> bool {
-        !self.spans(text).is_empty()
+        self.matcher.as_ref().is_some_and(|m| m.is_match(text))
             || (SECRET_HINTS.is_match(text) && SECRET_PATTERNS.is_match(text))
     }
 
@@ -245,7 +249,8 @@ impl<'s> RedactStream<'s> {
                 cut = start;
             }
         }
-        let mut released: String = self.pending.drain(..cut).collect();
+        let rest = self.pending.split_off(cut);
+        let mut released = std::mem::replace(&mut self.pending, rest);
         self.secrets.redact(&mut released);
         redact_patterns(&mut released);
         out.push_str(&released);

@@ -49,6 +49,13 @@ impl<'g> OutputStream<'g> {
         }
     }
 
+    /// The same stream with every region parsed, code lines too (see `markdown/fence.rs`).
+    #[cfg(test)]
+    pub(crate) fn parse_every_region(mut self) -> Self {
+        self.markdown.parse_every_region();
+        self
+    }
+
     /// Feeds the next chunk of the model's reply; returns governed text that is safe to
     /// send to the client now (possibly empty).
     pub fn push(&mut self, chunk: &str) -> String {

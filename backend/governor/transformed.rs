@@ -10,10 +10,11 @@
 //! Ordinary text has no shingle in common with the prompts once it is ROT13'd or reversed,
 //! and decoded blobs only count when they decode to text.
 use super::prompts::ALL_PROMPTS;
-use super::shingles::{shingle, ShingleSet};
+use super::shingles::{shingle, ShingleSet, WordFilter};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
 use once_cell::sync::Lazy;
+use once_cell::unsync::OnceCell;
 use regex::Regex;
 
 const SHINGLE: usize = 4;
@@ -34,7 +35,7 @@ const B64_STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STAN
 const B64_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
 /// The system prompts' shingles: the same for every reply, so computed once.
-static PROMPT_SHINGLES: Lazy<ShingleSet> = Lazy::new(|| shingles_of(ALL_PROMPTS.iter().copied()));
+static PROMPT_SHINGLES: Lazy<Protected> = Lazy::new(|| Protected::of(ALL_PROMPTS.iter().copied()));
 
 pub(crate) fn warm_up() {
     Lazy::force(&PROMPT_SHINGLES);
@@ -43,9 +44,35 @@ pub(crate) fn warm_up() {
 /// The shingles of the protected texts of one reply (the system prompts and its notes).
 pub(crate) struct TransformedLeaks {
     /// The system prompts' shingles, when they are protected.
-    prompts: Option<&'static ShingleSet>,
+    prompts: Option<&'static Protected>,
     /// This reply's own protected texts (its notes).
-    own: ShingleSet,
+    own: Protected,
+}
+
+/// The shingles of some protected texts, and their words as a filter.
+#[derive(Default)]
+struct Protected {
+    shingles: ShingleSet,
+    words: WordFilter,
+}
+
+impl Protected {
+    fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Protected {
+        let mut protected = Protected::default();
+        for text in texts {
+            let words = word_hashes(text);
+            words.iter().for_each(|w| protected.words.insert(*w));
+            protected.shingles.reserve(words.len());
+            protected
+                .shingles
+                .extend(words.windows(SHINGLE).map(shingle));
+        }
+        protected
+    }
+
+    fn is_empty(&self) -> bool {
+        self.shingles.is_empty()
+    }
 }
 
 impl TransformedLeaks {
@@ -53,7 +80,7 @@ impl TransformedLeaks {
     pub(crate) fn new(notes: &str) -> Self {
         TransformedLeaks {
             prompts: Some(&PROMPT_SHINGLES),
-            own: shingles_of([notes]),
+            own: Protected::of([notes]),
         }
     }
 
@@ -62,53 +89,83 @@ impl TransformedLeaks {
     pub(crate) fn from_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
         TransformedLeaks {
             prompts: None,
-            own: shingles_of(texts),
+            own: Protected::of(texts),
         }
     }
 
     fn protects(&self, shingle: u64) -> bool {
-        self.own.contains(&shingle) || self.prompts.is_some_and(|set| set.contains(&shingle))
+        self.own.shingles.contains(&shingle)
+            || self.prompts.is_some_and(|p| p.shingles.contains(&shingle))
+    }
+
+    /// Whether `word` may be a word of a protected text.
+    fn may_protect(&self, word: u64) -> bool {
+        self.own.words.may_contain(word) || self.prompts.is_some_and(|p| p.words.may_contain(word))
     }
 
     /// `true` when `reply` (one block or a whole reply) holds a base64, hex, ROT13 or
     /// reversed copy of a protected text. Verbatim copies are `leak.rs`'s business.
     pub(crate) fn contains_transformed_copy(&self, reply: &str) -> bool {
-        if self.own.is_empty() && self.prompts.is_none_or(ShingleSet::is_empty) {
+        if self.own.is_empty() && self.prompts.is_none_or(Protected::is_empty) {
             return false;
         }
         // A view's shingle that the reply also has as written is a verbatim copy (carried
         // over code, say), which `leak.rs` judges: only what the transformation revealed
-        // counts here.
-        let verbatim = shingles_of([reply]);
-        let leaks = |view: &str| self.leaks(view, &verbatim);
-        let rot13: String = reply.chars().map(rot13).collect();
-        let reversed: String = reply.chars().rev().collect();
-        if leaks(&rot13) || leaks(&reversed) {
-            return true;
-        }
-        let mut words: Vec<&str> = reply.split_whitespace().collect();
-        let each_word_reversed: Vec<String> =
-            words.iter().map(|w| w.chars().rev().collect()).collect();
-        if leaks(&each_word_reversed.join(" ")) {
-            return true;
-        }
-        words.reverse();
-        if leaks(&words.join(" ")) {
+        // counts here. Built only when a view hits a protected shingle at all (rarely).
+        let verbatim = OnceCell::new();
+        let words = Words::of(reply);
+        let leaks = |view: &mut dyn Iterator<Item = u64>| {
+            self.leaks(view, || {
+                verbatim.get_or_init(|| shingle_set(words.runs.iter().map(|r| r.forward)))
+            })
+        };
+        // The ROT13 view, the reply reversed character by character, each word reversed
+        // and the word order reversed: all four are the reply's words, re-hashed or
+        // re-ordered, so one pass over the reply gives them all (`Words`).
+        if leaks(&mut words.runs.iter().map(|r| r.rot13))
+            || leaks(&mut words.runs.iter().rev().map(|r| r.reversed))
+            || leaks(&mut words.each_word_reversed())
+            || leaks(&mut words.word_order_reversed())
+        {
             return true;
         }
         self.decoded_blobs(reply)
             .take(MAX_BLOBS)
-            .any(|decoded| leaks(&decoded))
+            .any(|decoded| leaks(&mut word_hashes(&decoded).into_iter()))
     }
 
-    fn leaks(&self, view: &str, verbatim: &ShingleSet) -> bool {
-        let words = word_hashes(view);
-        words
-            .windows(SHINGLE)
-            .map(shingle)
-            .filter(|hash| self.protects(*hash) && !verbatim.contains(hash))
-            .nth(MIN_HITS - 1)
-            .is_some()
+    /// At least [`MIN_HITS`] shingles of `view` (word hashes) are protected and not in
+    /// `verbatim` (asked for only once a protected shingle turns up).
+    fn leaks<'v>(
+        &self,
+        view: &mut dyn Iterator<Item = u64>,
+        verbatim: impl Fn() -> &'v ShingleSet,
+    ) -> bool {
+        let mut window = [0u64; SHINGLE];
+        let mut hits = 0;
+        // How many of the latest words may be protected: a shingle with one that is not
+        // cannot be protected.
+        let mut streak = 0;
+        for word in view {
+            window.rotate_left(1);
+            window[SHINGLE - 1] = word;
+            streak = if self.may_protect(word) {
+                streak + 1
+            } else {
+                0
+            };
+            if streak < SHINGLE {
+                continue;
+            }
+            let hash = shingle(&window);
+            if self.protects(hash) && !verbatim().contains(&hash) {
+                hits += 1;
+                if hits >= MIN_HITS {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn decoded_blobs<'r>(&self, reply: &'r str) -> impl Iterator<Item = String> + 'r {
@@ -154,37 +211,139 @@ fn rot13(c: char) -> char {
     }
 }
 
-/// FNV-1a of every alphanumeric run of `text`, lower-cased.
-fn word_hashes(text: &str) -> Vec<u64> {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut words = Vec::new();
-    let mut hash = OFFSET;
-    let mut in_word = false;
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            in_word = true;
-            for lower in c.to_lowercase() {
-                hash = (hash ^ u64::from(u32::from(lower))).wrapping_mul(PRIME);
-            }
-        } else if in_word {
-            words.push(hash);
-            hash = OFFSET;
-            in_word = false;
-        }
-    }
-    if in_word {
-        words.push(hash);
-    }
-    words
+/// One word of a text (an alphanumeric run), hashed as it reads in each view.
+struct Run {
+    /// As written.
+    forward: u64,
+    /// In ROT13.
+    rot13: u64,
+    /// Its characters reversed.
+    reversed: u64,
+    /// Which whitespace-separated word of the text holds it.
+    token: usize,
 }
 
-fn shingles_of<'a>(texts: impl IntoIterator<Item = &'a str>) -> ShingleSet {
-    let mut set = ShingleSet::default();
-    for text in texts {
-        set.extend(word_hashes(text).windows(SHINGLE).map(shingle));
+/// The words of a text, with what the views need to re-order them.
+struct Words {
+    runs: Vec<Run>,
+}
+
+impl Words {
+    /// One pass over `text`. A word is an alphanumeric run, hashed lower-cased (FNV-1a), as
+    /// [`word_hashes`] does for any one view: the ROT13 view maps letters to letters, and
+    /// reversing characters or words moves whole runs, so every view has the same runs.
+    fn of(text: &str) -> Words {
+        let mut runs: Vec<Run> = Vec::with_capacity(text.len() / 4);
+        let mut last_end = 0;
+        for (start, word) in alphanumeric_runs(text) {
+            // Runs belong to one whitespace-separated word unless whitespace parts them.
+            let token = match runs.last() {
+                Some(last) if text[last_end..start].contains(char::is_whitespace) => last.token + 1,
+                Some(last) => last.token,
+                None => 0,
+            };
+            runs.push(Run::new(word, token));
+            last_end = start + word.len();
+        }
+        Words { runs }
     }
+
+    /// The whitespace-separated words, as ranges of runs (words without a run left out).
+    fn tokens(&self) -> impl DoubleEndedIterator<Item = &[Run]> {
+        self.runs.chunk_by(|a, b| a.token == b.token)
+    }
+
+    /// Each whitespace-separated word reversed in place: its runs in reverse order, each
+    /// reversed.
+    fn each_word_reversed(&self) -> impl Iterator<Item = u64> + '_ {
+        self.tokens()
+            .flat_map(|token| token.iter().rev().map(|r| r.reversed))
+    }
+
+    /// The whitespace-separated words in reverse order, each as written.
+    fn word_order_reversed(&self) -> impl Iterator<Item = u64> + '_ {
+        self.tokens()
+            .rev()
+            .flat_map(|token| token.iter().map(|r| r.forward))
+    }
+}
+
+impl Run {
+    fn new(word: &str, token: usize) -> Run {
+        if word.is_ascii() {
+            // Byte by byte: the same hashes, without decoding or Unicode lower-casing.
+            let bytes = word.as_bytes();
+            let lower = |b: u8| b.to_ascii_lowercase();
+            return Run {
+                forward: fnv_bytes(bytes.iter().map(|&b| lower(b))),
+                rot13: fnv_bytes(bytes.iter().map(|&b| lower(rot13(char::from(b)) as u8))),
+                reversed: fnv_bytes(bytes.iter().rev().map(|&b| lower(b))),
+                token,
+            };
+        }
+        Run {
+            forward: fnv_lower(word.chars()),
+            rot13: fnv_lower(word.chars().map(rot13)),
+            reversed: fnv_lower(word.chars().rev()),
+            token,
+        }
+    }
+}
+
+/// FNV-1a of ASCII bytes, each mixed in as its character (what [`fnv_lower`] does).
+fn fnv_bytes(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(FNV_OFFSET, |hash, b| {
+        (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME)
+    })
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// FNV-1a of `chars`, lower-cased.
+fn fnv_lower(chars: impl Iterator<Item = char>) -> u64 {
+    let mut hash = FNV_OFFSET;
+    let mut mix = |c: char| hash = (hash ^ u64::from(u32::from(c))).wrapping_mul(FNV_PRIME);
+    for c in chars {
+        if c.is_ascii() {
+            mix(c.to_ascii_lowercase());
+        } else {
+            c.to_lowercase().for_each(&mut mix);
+        }
+    }
+    hash
+}
+
+/// The shingles of a sequence of word hashes.
+fn shingle_set(words: impl Iterator<Item = u64>) -> ShingleSet {
+    let words: Vec<u64> = words.collect();
+    let mut set = ShingleSet::with_capacity_and_hasher(words.len(), Default::default());
+    set.extend(words.windows(SHINGLE).map(shingle));
     set
+}
+
+/// FNV-1a of every alphanumeric run of `text`, lower-cased.
+fn word_hashes(text: &str) -> Vec<u64> {
+    alphanumeric_runs(text)
+        .map(|(_, word)| fnv_lower(word.chars()))
+        .collect()
+}
+
+/// The alphanumeric runs of `text`, with where each starts.
+fn alphanumeric_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.find(|(_, c)| c.is_alphanumeric())?;
+        let mut end = text.len();
+        while let Some(&(at, c)) = chars.peek() {
+            if !c.is_alphanumeric() {
+                end = at;
+                break;
+            }
+            chars.next();
+        }
+        Some((start, &text[start..end]))
+    })
 }
 
 #[cfg(test)]
@@ -248,6 +407,102 @@ mod tests {
         ] {
             assert!(!detector.contains_transformed_copy(reply), "{reply}");
         }
+    }
+
+    /// The views built as strings, one by one: what `contains_transformed_copy` computes in
+    /// one pass over the words.
+    fn one_view_at_a_time(detector: &TransformedLeaks, reply: &str) -> bool {
+        let verbatim: ShingleSet = word_hashes(reply).windows(SHINGLE).map(shingle).collect();
+        let leaks = |view: &str| {
+            word_hashes(view)
+                .windows(SHINGLE)
+                .map(shingle)
+                .filter(|hash| detector.protects(*hash) && !verbatim.contains(hash))
+                .nth(MIN_HITS - 1)
+                .is_some()
+        };
+        let mut words: Vec<&str> = reply.split_whitespace().collect();
+        let each_word: Vec<String> = words.iter().map(|w| w.chars().rev().collect()).collect();
+        let by_words = {
+            words.reverse();
+            words.join(" ")
+        };
+        leaks(&reply.chars().map(rot13).collect::<String>())
+            || leaks(&reply.chars().rev().collect::<String>())
+            || leaks(&each_word.join(" "))
+            || leaks(&by_words)
+            || detector
+                .decoded_blobs(reply)
+                .take(MAX_BLOBS)
+                .any(|decoded| leaks(&decoded))
+    }
+
+    #[test]
+    fn one_pass_over_the_words_judges_as_the_views_one_by_one() {
+        let detector = detector();
+        let root = env!("CARGO_MANIFEST_DIR");
+        let mut replies: Vec<String> =
+            std::fs::read_to_string(format!("{root}/tests/corpora/blns.txt"))
+                .expect("the naughty strings")
+                .lines()
+                .map(str::to_owned)
+                .collect();
+        for file in ["benign.json", "hostile.json"] {
+            let text = std::fs::read_to_string(format!("{root}/tests/corpora/render/{file}"))
+                .expect("a render corpus");
+            let corpus: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+            for case in corpus["cases"].as_array().expect("cases") {
+                replies.push(case["reply"].as_str().expect("reply").to_owned());
+            }
+        }
+        for text in [NOTES, EXPRESSION_PROMPT] {
+            for sentence in text.split(['.', '\n']) {
+                let rot: String = sentence.chars().map(rot13).collect();
+                let reversed: String = sentence.chars().rev().collect();
+                let mut words: Vec<&str> = sentence.split_whitespace().collect();
+                let each: Vec<String> = words.iter().map(|w| w.chars().rev().collect()).collect();
+                words.reverse();
+                for view in [
+                    rot,
+                    reversed,
+                    each.join(" "),
+                    words.join(" "),
+                    STANDARD.encode(sentence),
+                    hex::encode(sentence),
+                ] {
+                    replies.push(format!("Here: {view}, and (Ünïcödé) ok-then {sentence}"));
+                    replies.push(view);
+                }
+            }
+        }
+        // Words of several runs each: only reversing each word, runs and all, reads it.
+        let hyphenated = "alpha-beta gamma-delta epsilon-zeta eta-theta iota-kappa";
+        let each: Vec<String> = hyphenated
+            .split_whitespace()
+            .map(|w| w.chars().rev().collect())
+            .collect();
+        replies.push(each.join(" "));
+        let hyphens = TransformedLeaks::from_texts([hyphenated]);
+        assert!(hyphens.contains_transformed_copy(&each.join(" ")));
+        let leaks = replies
+            .iter()
+            .filter(|reply| {
+                for other in [&hyphens, &detector] {
+                    let expected = one_view_at_a_time(other, reply);
+                    assert_eq!(
+                        other.contains_transformed_copy(reply),
+                        expected,
+                        "{reply:?}"
+                    );
+                }
+                one_view_at_a_time(&detector, reply)
+            })
+            .count();
+        assert!(
+            leaks > 20 && leaks < replies.len() / 2,
+            "{leaks} of {}",
+            replies.len()
+        );
     }
 
     #[test]

@@ -17,11 +17,13 @@
 //! Governed text has its openers escaped (`text.rs`), so nothing sent can combine with
 //! text that follows it into a link, an image, HTML or a code span.
 mod analysis;
+mod fence;
 mod text;
 mod write;
 
 use super::links::Allowlist;
 use analysis::Analysis;
+use fence::OpenFence;
 pub(crate) use write::Contents;
 use write::Writer;
 
@@ -38,12 +40,15 @@ pub(crate) fn warm_up() {
 }
 
 /// Characters that can open a construct spanning a cut (or a table row).
-const OPENERS: [char; 5] = ['[', ']', '<', '`', '|'];
+const OPENERS: [u8; 5] = [b'[', b']', b'<', b'`', b'|'];
+
+fn has_opener(text: &str) -> bool {
+    text.bytes().any(|b| OPENERS.contains(&b))
+}
 
 /// What replaces a region that leak detection withholds.
 pub(crate) const WITHHELD: &str = "(withheld)";
 
-#[derive(Default)]
 pub(crate) struct MarkdownStage {
     /// Governed text of the current top-level block, then raw text.
     window: String,
@@ -51,9 +56,29 @@ pub(crate) struct MarkdownStage {
     region: usize,
     /// Where the search for the next candidate resumes.
     scan: usize,
+    /// Lines inside a fenced code block skip the parse (`fence.rs`); tests turn it off to
+    /// compare.
+    code_shortcut: bool,
+}
+
+impl Default for MarkdownStage {
+    fn default() -> Self {
+        MarkdownStage {
+            window: String::new(),
+            region: 0,
+            scan: 0,
+            code_shortcut: true,
+        }
+    }
 }
 
 impl MarkdownStage {
+    /// Parses every region, code lines too (tests compare it with the shortcut).
+    #[cfg(test)]
+    pub(crate) fn parse_every_region(&mut self) {
+        self.code_shortcut = false;
+    }
+
     pub(crate) fn push(&mut self, text: &str) {
         self.window.push_str(text);
     }
@@ -78,7 +103,7 @@ impl MarkdownStage {
                 Some((at, line_end)) if at - self.region <= BOUND => {
                     // Text with nothing that opens a construct cannot be changed by what
                     // follows: no need to look ahead.
-                    let quick = !self.window[self.region..at].contains(OPENERS);
+                    let quick = !has_opener(&self.window[self.region..at]);
                     if !quick && !finished && len < at + LOOKAHEAD {
                         break;
                     }
@@ -87,6 +112,16 @@ impl MarkdownStage {
                     } else {
                         floor(&self.window, (at + LOOKAHEAD).min(len))
                     };
+                    if let Some(allowed) = self.inside_open_fence(view_end, quick, at, line_end) {
+                        if allowed {
+                            let (governed, reset) =
+                                self.govern_code(at, view_end, finished, withhold);
+                            out.push_str(&self.commit(at, governed, reset));
+                        } else {
+                            self.scan = at;
+                        }
+                        continue;
+                    }
                     let view = &self.window[..view_end];
                     let analysis = Analysis::new(view);
                     if analysis.allows_cut(view, at, line_end) {
@@ -165,14 +200,58 @@ impl MarkdownStage {
         let mut contents = Contents::default();
         let mut governed = writer.region(self.region..at, &mut contents);
         if withhold(&contents) {
-            let trailing = &governed[governed.trim_end().len()..];
-            let trailing = if trailing.is_empty() { " " } else { trailing };
-            governed = format!("{WITHHELD}{trailing}");
+            governed = withheld(&governed);
         }
         // A block that ends where the parsed text ends may go on: forget nothing then,
         // unless that is the end of the reply.
         let complete = finished && view_end == self.window.len();
         let reset = analysis.between_blocks(at) && (at < view_end || complete);
+        (governed, reset)
+    }
+
+    /// When the region up to `at` lies in the content of a fenced code block that opens the
+    /// window and stays open through the view (`fence.rs`): whether the parse would allow
+    /// the cut. The block is then the view's only top-level block and ends with it, so `at`
+    /// is strictly inside it unless the view ends there (`quick`: the view ends at `at`);
+    /// strictly inside, a code block is cut only at a line end.
+    fn inside_open_fence(
+        &self,
+        view_end: usize,
+        quick: bool,
+        at: usize,
+        line_end: bool,
+    ) -> Option<bool> {
+        if !self.code_shortcut {
+            return None;
+        }
+        let fence = OpenFence::opening(&self.window)?;
+        (self.region >= fence.content && fence.open_through(&self.window, view_end))
+            .then_some(quick || line_end || at == view_end)
+    }
+
+    /// Governs `window[region..at]`, content lines of a fenced code block, as the parse of
+    /// `window[..view_end]` would (see [`MarkdownStage::inside_open_fence`]): the text as
+    /// it stands, with the code as contents and the line break that the block's end adds
+    /// to what a reader sees. The block ends where the view does, so the text before `at`
+    /// is a finished block only when `at` ends the view and the reply.
+    fn govern_code(
+        &self,
+        at: usize,
+        view_end: usize,
+        finished: bool,
+        withhold: &mut dyn FnMut(&Contents) -> bool,
+    ) -> (String, bool) {
+        let code = &self.window[self.region..at];
+        let mut contents = Contents::default();
+        contents.code.push_str(code);
+        contents.visible.push_str(code);
+        contents.visible.push('\n');
+        let governed = if withhold(&contents) {
+            withheld(code)
+        } else {
+            code.to_owned()
+        };
+        let reset = at == view_end && finished && view_end == self.window.len();
         (governed, reset)
     }
 
@@ -188,6 +267,14 @@ impl MarkdownStage {
         }
         governed
     }
+}
+
+/// What replaces a withheld region: [`WITHHELD`], then the region's trailing whitespace
+/// (a space when it has none).
+fn withheld(governed: &str) -> String {
+    let trailing = &governed[governed.trim_end().len()..];
+    let trailing = if trailing.is_empty() { " " } else { trailing };
+    format!("{WITHHELD}{trailing}")
 }
 
 /// The next candidate at or after `from`: the byte after a line end, or after the space

@@ -49,7 +49,14 @@ pub(super) fn warm_up() {
 
 /// True when some word of `text` could become a link in a renderer.
 pub(super) fn has_linkable(text: &str) -> bool {
-    LINKABLE.is_match(text)
+    may_link(text) && LINKABLE.is_match(text)
+}
+
+/// Every alternative of [`LINKABLE`] needs one of these characters (`:` of a scheme or
+/// `mailto:`, `/` of `//host`, `@` of an e-mail address, `.` of `www.` or a domain), so a
+/// word with none of them needs no regex search.
+fn may_link(word: &str) -> bool {
+    word.bytes().any(|b| matches!(b, b':' | b'/' | b'@' | b'.'))
 }
 
 /// Appends `text` (decoded, no line breaks) to `out` as Markdown that renders as exactly
@@ -66,12 +73,12 @@ pub(super) fn write_text(
         let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
         let (word, tail) = rest.split_at(word_end);
         if !word.is_empty() {
-            if LINKABLE.is_match(word) && !linkable_allowed(word, allow) {
-                code_span(word, in_table, out);
-            } else if LINKABLE.is_match(word) {
+            if !has_linkable(word) {
+                escape_into(word, escape, out);
+            } else if linkable_allowed(word, allow) {
                 out.push_str(word);
             } else {
-                escape_into(word, escape, out);
+                code_span(word, in_table, out);
             }
         }
         let space_end = tail

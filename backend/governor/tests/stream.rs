@@ -184,3 +184,91 @@ fn a_long_configured_secret_holds_back_only_what_could_begin_it() {
     assert!(!whole.contains("ppp"), "{whole}");
     assert!(whole.contains("\\[redacted\\]"), "{whole}");
 }
+
+/// Replies full of fenced code: long blocks, blocks that close and reopen, fences that are
+/// not fences (indented, too short, info strings with backticks), lines that look like
+/// closers, carriage returns, tabs, code that echoes the prompts or holds a secret, and
+/// sentence ends, brackets and pipes inside code.
+fn code_heavy_replies() -> Vec<String> {
+    let line = |i: usize| {
+        match i % 9 {
+        0 => format!("let x{i} = vec![{i}, {i}]; // see [docs](https://evil.net/{i})"),
+        1 => format!("println!(\"Done. Next {i}? Yes! Go.\");"),
+        2 => "    if a | b { return `c`; } <div>".to_owned(),
+        3 => String::new(),
+        4 => "\tindented with a tab ~~ and `` two ticks".to_owned(),
+        5 => " ``` not a closer when the fence is longer".to_owned(),
+        6 => format!("secret = \"Sup3r-S3cret-Token-Value\" # {i}"),
+        7 => "You are the planning stage of a governed assistant. You write private planning notes for a separate writer model".to_owned(),
+        _ => format!("{i}. a list-like line | with | pipes |"),
+    }
+    };
+    let block = |fence: &str, info: &str, lines: std::ops::Range<usize>| {
+        let body: Vec<String> = lines.map(line).collect();
+        format!("{fence}{info}\n{}\n{fence}\n", body.join("\n"))
+    };
+    vec![
+        format!("Intro.\n\n{}\nAfter.", block("```", "rust", 0..40)),
+        format!("{}{}", block("~~~~", " a`b", 0..30), block("```", "", 10..25)),
+        format!("\n\n{}", block("```", "", 0..18).trim_end_matches("```\n")),
+        format!("Text\n{}text after", block("````", "py", 0..27)),
+        format!(" ```\n{}\n```\n", (0..12).map(line).collect::<Vec<_>>().join("\n")),
+        format!("```a`b\n{}\n```\n", (0..12).map(line).collect::<Vec<_>>().join("\n")),
+        format!("```\r\n{}\r\n```\r\n", (0..12).map(line).collect::<Vec<_>>().join("\r\n")),
+        format!("- item\n\n  ```\n{}\n  ```\n", (0..12).map(line).collect::<Vec<_>>().join("\n  ")),
+        format!("> ```\n> {}\n> ```\n", (0..12).map(line).collect::<Vec<_>>().join("\n> ")),
+        format!("```\n{}", "x".repeat(700)),
+        format!("```\n{}\n```", "word. ".repeat(120)),
+        // A sentence end inside a code line with openers, before an echo of the prompts:
+        // a cut there would withhold less.
+        format!(
+            "```\nlet y = `x`. You are the planning stage of a governed assistant. You write private planning notes\n{}\n```\n",
+            ["let z = `a`. Ordinary words of an ordinary program, nothing more to see here"; 6].join("\n")
+        ),
+        // An unclosed block whose last lines, left to the end of the reply, would read as
+        // links and HTML if the block were forgotten before them.
+        format!(
+            "```\n{}\n{}",
+            [0, 1, 2, 3, 4, 6, 7].map(line).join("\n"),
+            ["[a](https://evil.net) <b>x</b> `c`"; 4].join("\n")
+        ),
+    ]
+}
+
+/// Lines inside a fenced code block skip the parse (`markdown/fence.rs`); in every
+/// chunking, that governs every code-heavy reply exactly as parsing every region does.
+#[test]
+fn code_lines_govern_the_same_with_and_without_the_parse() {
+    let g = governor_with(&["docs.rs"], &["Sup3r-S3cret-Token-Value"], 8000);
+    let notes = "- the user wants a loop\n- show a short example";
+    let governed = |draft: &str, size: usize, parse: bool| {
+        let mut stream = g.output_stream(notes);
+        if parse {
+            stream = stream.parse_every_region();
+        }
+        let chars: Vec<char> = draft.chars().collect();
+        let mut out = String::new();
+        for chunk in chars.chunks(size) {
+            out.push_str(&stream.push(&chunk.iter().collect::<String>()));
+        }
+        stream.finish().map(|rest| out + &rest)
+    };
+    let mut withheld = 0;
+    for draft in code_heavy_replies() {
+        let whole = governed(&draft, draft.len().max(1), true);
+        withheld += whole
+            .as_ref()
+            .map_or(0, |t| t.matches(markdown::WITHHELD).count());
+        for size in [1, 5, 64, draft.len().max(1)] {
+            assert_eq!(
+                governed(&draft, size, false),
+                whole,
+                "chunk size {size}: {draft:?}"
+            );
+        }
+    }
+    assert!(
+        withheld > 0,
+        "some code line echoed the prompts and was withheld"
+    );
+}
