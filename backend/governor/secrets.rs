@@ -125,7 +125,6 @@ impl ConfiguredSecrets {
         } else {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(AhoCorasickKind::DFA))
                 .build(&exposed)
                 .ok()
         };

@@ -6,9 +6,8 @@
 //! it, the parse of a region of its content lines is known in advance: one code block,
 //! one text event from the first content line to the end of the view, then the block's
 //! end. So the region is written as it stands (code is verbatim) and its contents are its
-//! text, plus the line break the block's end adds to what a reader sees. Anything less
-//! certain (an indented opener, a line that starts with the fence character, a carriage
-//! return, which splits the text event) is parsed as before.
+//! text. Anything less certain (an indented opener, a line that starts with the fence
+//! character, a carriage return, which splits the text event) is parsed as before.
 
 /// A fenced code block that opens the window.
 pub(super) struct OpenFence {

@@ -231,9 +231,9 @@ impl MarkdownStage {
 
     /// Governs `window[region..at]`, content lines of a fenced code block, as the parse of
     /// `window[..view_end]` would (see [`MarkdownStage::inside_open_fence`]): the text as
-    /// it stands, with the code as contents and the line break that the block's end adds
-    /// to what a reader sees. The block ends where the view does, so the text before `at`
-    /// is a finished block only when `at` ends the view and the reply.
+    /// it stands, with the code as contents (the block's end adds nothing to what a reader
+    /// sees). The block ends where the view does, so the text before `at` is a finished
+    /// block only when `at` ends the view and the reply.
     fn govern_code(
         &self,
         at: usize,
@@ -245,7 +245,6 @@ impl MarkdownStage {
         let mut contents = Contents::default();
         contents.code.push_str(code);
         contents.visible.push_str(code);
-        contents.visible.push('\n');
         let governed = if withhold(&contents) {
             withheld(code)
         } else {

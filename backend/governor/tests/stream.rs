@@ -239,9 +239,15 @@ fn code_heavy_replies() -> Vec<String> {
 /// chunking, that governs every code-heavy reply exactly as parsing every region does.
 #[test]
 fn code_lines_govern_the_same_with_and_without_the_parse() {
-    let g = governor_with(&["docs.rs"], &["Sup3r-S3cret-Token-Value"], 8000);
+    // A configured secret that ends in line breaks is whole only in contents that keep
+    // exactly the parse's line breaks.
+    let line_secret = "secret-line-ending\n\n";
+    let governors = [
+        governor_with(&["docs.rs"], &["Sup3r-S3cret-Token-Value"], 8000),
+        governor_with(&[], &[line_secret], 8000),
+    ];
     let notes = "- the user wants a loop\n- show a short example";
-    let governed = |draft: &str, size: usize, parse: bool| {
+    let governed = |g: &Governor, draft: &str, size: usize, parse: bool| {
         let mut stream = g.output_stream(notes);
         if parse {
             stream = stream.parse_every_region();
@@ -254,17 +260,25 @@ fn code_lines_govern_the_same_with_and_without_the_parse() {
         stream.finish().map(|rest| out + &rest)
     };
     let mut withheld = 0;
-    for draft in code_heavy_replies() {
-        let whole = governed(&draft, draft.len().max(1), true);
-        withheld += whole
-            .as_ref()
-            .map_or(0, |t| t.matches(markdown::WITHHELD).count());
-        for size in [1, 5, 64, draft.len().max(1)] {
-            assert_eq!(
-                governed(&draft, size, false),
-                whole,
-                "chunk size {size}: {draft:?}"
-            );
+    let mut drafts = code_heavy_replies();
+    drafts.push(format!(
+        "```\n{}\nmore code\n{}\n```\n",
+        line_secret.trim_end(),
+        "x = 1\n".repeat(30)
+    ));
+    for g in &governors {
+        for draft in &drafts {
+            let whole = governed(g, draft, draft.len().max(1), true);
+            withheld += whole
+                .as_ref()
+                .map_or(0, |t| t.matches(markdown::WITHHELD).count());
+            for size in [1, 5, 64, draft.len().max(1)] {
+                assert_eq!(
+                    governed(g, draft, size, false),
+                    whole,
+                    "chunk size {size}: {draft:?}"
+                );
+            }
         }
     }
     assert!(
