@@ -14,7 +14,8 @@
 //!   the answer, not a leak.
 use super::markdown::Contents;
 use super::prompts::ALL_PROMPTS;
-use super::shingles::{shingle, ShingleSet, WordFilter};
+use super::shingles::{shingle, Protected};
+use super::words::{mix, FNV_OFFSET};
 use once_cell::sync::Lazy;
 use unicode_normalization::UnicodeNormalization;
 
@@ -22,51 +23,38 @@ const PROMPT_N: usize = 4;
 const NOTES_N: usize = 6;
 const WINDOW: usize = NOTES_N;
 
-static PROMPT_SHINGLES: Lazy<ShingleSet> = Lazy::new(|| {
-    let mut set = ShingleSet::default();
+/// The system prompts' 4-word shingles and words.
+static PROMPTS: Lazy<Protected> = Lazy::new(|| {
+    let mut prompts = Protected::default();
     for prompt in ALL_PROMPTS {
-        add_shingles(prompt, PROMPT_N, &mut set, &mut WordFilter::default());
+        prompts.add(&words_of(prompt), PROMPT_N);
     }
-    set
-});
-
-/// The system prompts' words: a shingle of other words is not theirs.
-static PROMPT_WORDS: Lazy<WordFilter> = Lazy::new(|| {
-    let mut words = WordFilter::default();
-    for prompt in ALL_PROMPTS {
-        for_each_word(prompt, |w| words.insert(w));
-    }
-    words
+    prompts
 });
 
 pub(crate) fn warm_up() {
-    Lazy::force(&PROMPT_SHINGLES);
-    Lazy::force(&PROMPT_WORDS);
+    Lazy::force(&PROMPTS);
 }
 
-/// Calls `f` with the hash of every word of `text`.
+/// Calls `f` with the hash of every word of `text`, each non-ASCII character NFKC-folded.
+/// One loop over the characters (it scores every region of every reply).
 fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0000_0100_0000_01b3;
-    let mut hash = OFFSET;
+    let mut hash = FNV_OFFSET;
     let mut in_word = false;
-    let mix = |hash: &mut u64, c: char| {
-        *hash ^= u64::from(u32::from(c));
-        *hash = hash.wrapping_mul(PRIME);
-    };
     for c in text.chars() {
         if c.is_alphanumeric() {
             in_word = true;
-            if c.is_ascii() {
-                mix(&mut hash, c.to_ascii_lowercase());
+            hash = if c.is_ascii() {
+                mix(hash, c.to_ascii_lowercase())
             } else {
-                for folded in std::iter::once(c).nfkc().flat_map(char::to_lowercase) {
-                    mix(&mut hash, folded);
-                }
-            }
+                std::iter::once(c)
+                    .nfkc()
+                    .flat_map(char::to_lowercase)
+                    .fold(hash, mix)
+            };
         } else if in_word {
             f(hash);
-            hash = OFFSET;
+            hash = FNV_OFFSET;
             in_word = false;
         }
     }
@@ -75,17 +63,11 @@ fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
     }
 }
 
-/// Adds the `n`-word shingles of `text` to `set` and its words to `filter`.
-fn add_shingles(text: &str, n: usize, set: &mut ShingleSet, filter: &mut WordFilter) {
+/// The hash of every word of `text`.
+fn words_of(text: &str) -> Vec<u64> {
     let mut words = Vec::with_capacity(text.len() / 4);
-    for_each_word(text, |w| {
-        filter.insert(w);
-        words.push(w);
-    });
-    set.reserve(words.len());
-    for window in words.windows(n) {
-        set.insert(shingle(window));
-    }
+    for_each_word(text, |w| words.push(w));
+    words
 }
 
 /// How many of the most recent words may be words of the prompts, and of the notes.
@@ -136,8 +118,8 @@ fn speaks_like_notes(prose: &str) -> bool {
 
 /// Per-reply leak state.
 pub(crate) struct LeakTracker {
-    notes: ShingleSet,
-    notes_words: WordFilter,
+    /// The notes' 6-word shingles and words.
+    notes: Protected,
     /// Hashes of the most recent words (oldest first), across segments.
     recent: Vec<u64>,
     /// How many of the most recent words may be prompt words, and notes words.
@@ -148,12 +130,10 @@ pub(crate) struct LeakTracker {
 
 impl LeakTracker {
     pub(crate) fn new(notes: &str) -> Self {
-        let mut set = ShingleSet::default();
-        let mut notes_words = WordFilter::default();
-        add_shingles(notes, NOTES_N, &mut set, &mut notes_words);
+        let mut protected = Protected::default();
+        protected.add(&words_of(notes), NOTES_N);
         LeakTracker {
-            notes: set,
-            notes_words,
+            notes: protected,
             recent: Vec::with_capacity(WINDOW * 2),
             streaks: Streaks::default(),
             leaked_words: 0,
@@ -182,8 +162,7 @@ impl LeakTracker {
     }
 
     fn score(&mut self, text: &str, prose: bool) -> Score {
-        let prompts = &*PROMPT_SHINGLES;
-        let prompt_words = &*PROMPT_WORDS;
+        let prompts = &*PROMPTS;
         let mut score = Score::default();
         let mut code_recent = Vec::with_capacity(WINDOW);
         let mut code_streaks = Streaks::default();
@@ -192,19 +171,19 @@ impl LeakTracker {
         } else {
             (&mut code_recent, &mut code_streaks)
         };
-        let (notes, notes_words) = (&self.notes, &self.notes_words);
+        let notes = &self.notes;
         for_each_word(text, |w| {
             score.words += 1;
             if recent.len() == WINDOW {
                 recent.remove(0);
             }
             recent.push(w);
-            streaks.prompt = if prompt_words.may_contain(w) {
+            streaks.prompt = if prompts.words.may_contain(w) {
                 streaks.prompt + 1
             } else {
                 0
             };
-            streaks.notes = if notes_words.may_contain(w) {
+            streaks.notes = if notes.words.may_contain(w) {
                 streaks.notes + 1
             } else {
                 0
@@ -215,13 +194,16 @@ impl LeakTracker {
                 // A shingle with a word the prompts do not have is not theirs.
                 score.prompt_hits += usize::from(
                     streaks.prompt >= PROMPT_N
-                        && prompts.contains(&shingle(&recent[len - PROMPT_N..])),
+                        && prompts
+                            .shingles
+                            .contains(&shingle(&recent[len - PROMPT_N..])),
                 );
             }
             if prose && len >= NOTES_N && !notes.is_empty() {
                 score.notes_total += 1;
                 score.notes_hits += usize::from(
-                    streaks.notes >= NOTES_N && notes.contains(&shingle(&recent[len - NOTES_N..])),
+                    streaks.notes >= NOTES_N
+                        && notes.shingles.contains(&shingle(&recent[len - NOTES_N..])),
                 );
             }
         });

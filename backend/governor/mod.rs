@@ -29,6 +29,7 @@ mod tests;
 /// Not yet called by the output pipeline (wired in by the output-side rewrite).
 mod transformed;
 mod unicode;
+mod words;
 
 pub use stream::OutputStream;
 

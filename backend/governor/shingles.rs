@@ -12,6 +12,26 @@ pub(super) fn shingle(words: &[u64]) -> u64 {
     })
 }
 
+/// The shingles of some protected texts, and their words as a filter.
+#[derive(Default)]
+pub(super) struct Protected {
+    pub(super) shingles: ShingleSet,
+    pub(super) words: WordFilter,
+}
+
+impl Protected {
+    /// Adds one text, given as its word hashes: its `n`-word shingles and its words.
+    pub(super) fn add(&mut self, words: &[u64], n: usize) {
+        words.iter().for_each(|w| self.words.insert(*w));
+        self.shingles.reserve(words.len());
+        self.shingles.extend(words.windows(n).map(shingle));
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.shingles.is_empty()
+    }
+}
+
 /// The words of protected texts as a filter (bits of their hashes): a shingle can only be
 /// protected when every word in it is a protected word, so a view whose words fail the
 /// filter needs no shingle hashed or looked up. It may answer yes for a word that is not

@@ -10,7 +10,8 @@
 //! Ordinary text has no shingle in common with the prompts once it is ROT13'd or reversed,
 //! and decoded blobs only count when they decode to text.
 use super::prompts::ALL_PROMPTS;
-use super::shingles::{shingle, ShingleSet, WordFilter};
+use super::shingles::{shingle, Protected, ShingleSet};
+use super::words::{word_hashes, Words};
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::{DecodePaddingMode, Engine};
 use once_cell::sync::Lazy;
@@ -35,7 +36,7 @@ const B64_STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STAN
 const B64_URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
 
 /// The system prompts' shingles: the same for every reply, so computed once.
-static PROMPT_SHINGLES: Lazy<Protected> = Lazy::new(|| Protected::of(ALL_PROMPTS.iter().copied()));
+static PROMPT_SHINGLES: Lazy<Protected> = Lazy::new(|| protected(ALL_PROMPTS.iter().copied()));
 
 pub(crate) fn warm_up() {
     Lazy::force(&PROMPT_SHINGLES);
@@ -49,30 +50,13 @@ pub(crate) struct TransformedLeaks {
     own: Protected,
 }
 
-/// The shingles of some protected texts, and their words as a filter.
-#[derive(Default)]
-struct Protected {
-    shingles: ShingleSet,
-    words: WordFilter,
-}
-
-impl Protected {
-    fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Protected {
-        let mut protected = Protected::default();
-        for text in texts {
-            let words = word_hashes(text);
-            words.iter().for_each(|w| protected.words.insert(*w));
-            protected.shingles.reserve(words.len());
-            protected
-                .shingles
-                .extend(words.windows(SHINGLE).map(shingle));
-        }
-        protected
+/// The protected texts' shingles and words, as `word_hashes` hashes them.
+fn protected<'a>(texts: impl IntoIterator<Item = &'a str>) -> Protected {
+    let mut protected = Protected::default();
+    for text in texts {
+        protected.add(&word_hashes(text), SHINGLE);
     }
-
-    fn is_empty(&self) -> bool {
-        self.shingles.is_empty()
-    }
+    protected
 }
 
 impl TransformedLeaks {
@@ -80,7 +64,7 @@ impl TransformedLeaks {
     pub(crate) fn new(notes: &str) -> Self {
         TransformedLeaks {
             prompts: Some(&PROMPT_SHINGLES),
-            own: Protected::of([notes]),
+            own: protected([notes]),
         }
     }
 
@@ -89,7 +73,7 @@ impl TransformedLeaks {
     pub(crate) fn from_texts<'a>(texts: impl IntoIterator<Item = &'a str>) -> Self {
         TransformedLeaks {
             prompts: None,
-            own: Protected::of(texts),
+            own: protected(texts),
         }
     }
 
@@ -203,117 +187,6 @@ fn text(bytes: Vec<u8>) -> Option<String> {
     (printable * 10 >= decoded.chars().count() * 9).then_some(decoded)
 }
 
-fn rot13(c: char) -> char {
-    match c {
-        'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
-        'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
-        _ => c,
-    }
-}
-
-/// One word of a text (an alphanumeric run), hashed as it reads in each view.
-struct Run {
-    /// As written.
-    forward: u64,
-    /// In ROT13.
-    rot13: u64,
-    /// Its characters reversed.
-    reversed: u64,
-    /// Which whitespace-separated word of the text holds it.
-    token: usize,
-}
-
-/// The words of a text, with what the views need to re-order them.
-struct Words {
-    runs: Vec<Run>,
-}
-
-impl Words {
-    /// One pass over `text`. A word is an alphanumeric run, hashed lower-cased (FNV-1a), as
-    /// [`word_hashes`] does for any one view: the ROT13 view maps letters to letters, and
-    /// reversing characters or words moves whole runs, so every view has the same runs.
-    fn of(text: &str) -> Words {
-        let mut runs: Vec<Run> = Vec::with_capacity(text.len() / 4);
-        let mut last_end = 0;
-        for (start, word) in alphanumeric_runs(text) {
-            // Runs belong to one whitespace-separated word unless whitespace parts them.
-            let token = match runs.last() {
-                Some(last) if text[last_end..start].contains(char::is_whitespace) => last.token + 1,
-                Some(last) => last.token,
-                None => 0,
-            };
-            runs.push(Run::new(word, token));
-            last_end = start + word.len();
-        }
-        Words { runs }
-    }
-
-    /// The whitespace-separated words, as ranges of runs (words without a run left out).
-    fn tokens(&self) -> impl DoubleEndedIterator<Item = &[Run]> {
-        self.runs.chunk_by(|a, b| a.token == b.token)
-    }
-
-    /// Each whitespace-separated word reversed in place: its runs in reverse order, each
-    /// reversed.
-    fn each_word_reversed(&self) -> impl Iterator<Item = u64> + '_ {
-        self.tokens()
-            .flat_map(|token| token.iter().rev().map(|r| r.reversed))
-    }
-
-    /// The whitespace-separated words in reverse order, each as written.
-    fn word_order_reversed(&self) -> impl Iterator<Item = u64> + '_ {
-        self.tokens()
-            .rev()
-            .flat_map(|token| token.iter().map(|r| r.forward))
-    }
-}
-
-impl Run {
-    fn new(word: &str, token: usize) -> Run {
-        if word.is_ascii() {
-            // Byte by byte: the same hashes, without decoding or Unicode lower-casing.
-            let bytes = word.as_bytes();
-            let lower = |b: u8| b.to_ascii_lowercase();
-            return Run {
-                forward: fnv_bytes(bytes.iter().map(|&b| lower(b))),
-                rot13: fnv_bytes(bytes.iter().map(|&b| lower(rot13(char::from(b)) as u8))),
-                reversed: fnv_bytes(bytes.iter().rev().map(|&b| lower(b))),
-                token,
-            };
-        }
-        Run {
-            forward: fnv_lower(word.chars()),
-            rot13: fnv_lower(word.chars().map(rot13)),
-            reversed: fnv_lower(word.chars().rev()),
-            token,
-        }
-    }
-}
-
-/// FNV-1a of ASCII bytes, each mixed in as its character (what [`fnv_lower`] does).
-fn fnv_bytes(bytes: impl Iterator<Item = u8>) -> u64 {
-    bytes.fold(FNV_OFFSET, |hash, b| {
-        (hash ^ u64::from(b)).wrapping_mul(FNV_PRIME)
-    })
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// FNV-1a of `chars`, lower-cased.
-fn fnv_lower(chars: impl Iterator<Item = char>) -> u64 {
-    let mut hash = FNV_OFFSET;
-    let mut mix = |c: char| hash = (hash ^ u64::from(u32::from(c))).wrapping_mul(FNV_PRIME);
-    for c in chars {
-        if c.is_ascii() {
-            mix(c.to_ascii_lowercase());
-        } else {
-            c.to_lowercase().for_each(&mut mix);
-        }
-    }
-    hash
-}
-
 /// The shingles of a sequence of word hashes.
 fn shingle_set(words: impl Iterator<Item = u64>) -> ShingleSet {
     let words: Vec<u64> = words.collect();
@@ -322,33 +195,10 @@ fn shingle_set(words: impl Iterator<Item = u64>) -> ShingleSet {
     set
 }
 
-/// FNV-1a of every alphanumeric run of `text`, lower-cased.
-fn word_hashes(text: &str) -> Vec<u64> {
-    alphanumeric_runs(text)
-        .map(|(_, word)| fnv_lower(word.chars()))
-        .collect()
-}
-
-/// The alphanumeric runs of `text`, with where each starts.
-fn alphanumeric_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        let (start, _) = chars.find(|(_, c)| c.is_alphanumeric())?;
-        let mut end = text.len();
-        while let Some(&(at, c)) = chars.peek() {
-            if !c.is_alphanumeric() {
-                end = at;
-                break;
-            }
-            chars.next();
-        }
-        Some((start, &text[start..end]))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::prompts::EXPRESSION_PROMPT;
+    use super::super::words::rot13;
     use super::*;
     use base64::engine::general_purpose::STANDARD;
 

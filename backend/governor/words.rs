@@ -1,0 +1,138 @@
+//! The words of a text as the leak detectors hash them: alphanumeric runs, lower-cased,
+//! FNV-1a. `leak.rs` folds each non-ASCII character with NFKC first; `transformed.rs`
+//! hashes each run as written, in ROT13 and reversed, and re-orders the runs into its views.
+
+pub(super) const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// Mixes one character into an FNV-1a hash.
+pub(super) fn mix(hash: u64, c: char) -> u64 {
+    (hash ^ u64::from(u32::from(c))).wrapping_mul(FNV_PRIME)
+}
+
+pub(super) fn rot13(c: char) -> char {
+    match c {
+        'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
+        'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
+        _ => c,
+    }
+}
+
+/// One word of a text (an alphanumeric run), hashed as it reads in each view.
+pub(super) struct Run {
+    /// As written.
+    pub(super) forward: u64,
+    /// In ROT13.
+    pub(super) rot13: u64,
+    /// Its characters reversed.
+    pub(super) reversed: u64,
+    /// Which whitespace-separated word of the text holds it.
+    token: usize,
+}
+
+/// The words of a text, with what the views need to re-order them.
+pub(super) struct Words {
+    pub(super) runs: Vec<Run>,
+}
+
+impl Words {
+    /// One pass over `text`. A word is an alphanumeric run, hashed lower-cased (FNV-1a), as
+    /// [`word_hashes`] does for any one view: the ROT13 view maps letters to letters, and
+    /// reversing characters or words moves whole runs, so every view has the same runs.
+    pub(super) fn of(text: &str) -> Words {
+        let mut runs: Vec<Run> = Vec::with_capacity(text.len() / 4);
+        let mut last_end = 0;
+        for (start, word) in alphanumeric_runs(text) {
+            // Runs belong to one whitespace-separated word unless whitespace parts them.
+            let token = match runs.last() {
+                Some(last) if text[last_end..start].contains(char::is_whitespace) => last.token + 1,
+                Some(last) => last.token,
+                None => 0,
+            };
+            runs.push(Run::new(word, token));
+            last_end = start + word.len();
+        }
+        Words { runs }
+    }
+
+    /// The whitespace-separated words, as ranges of runs (words without a run left out).
+    fn tokens(&self) -> impl DoubleEndedIterator<Item = &[Run]> {
+        self.runs.chunk_by(|a, b| a.token == b.token)
+    }
+
+    /// Each whitespace-separated word reversed in place: its runs in reverse order, each
+    /// reversed.
+    pub(super) fn each_word_reversed(&self) -> impl Iterator<Item = u64> + '_ {
+        self.tokens()
+            .flat_map(|token| token.iter().rev().map(|r| r.reversed))
+    }
+
+    /// The whitespace-separated words in reverse order, each as written.
+    pub(super) fn word_order_reversed(&self) -> impl Iterator<Item = u64> + '_ {
+        self.tokens()
+            .rev()
+            .flat_map(|token| token.iter().map(|r| r.forward))
+    }
+}
+
+impl Run {
+    fn new(word: &str, token: usize) -> Run {
+        if word.is_ascii() {
+            // Byte by byte: the same hashes, without decoding or Unicode lower-casing.
+            let bytes = word.as_bytes();
+            let lower = |b: u8| b.to_ascii_lowercase();
+            return Run {
+                forward: fnv_bytes(bytes.iter().map(|&b| lower(b))),
+                rot13: fnv_bytes(bytes.iter().map(|&b| lower(rot13(char::from(b)) as u8))),
+                reversed: fnv_bytes(bytes.iter().rev().map(|&b| lower(b))),
+                token,
+            };
+        }
+        Run {
+            forward: fnv_lower(word.chars()),
+            rot13: fnv_lower(word.chars().map(rot13)),
+            reversed: fnv_lower(word.chars().rev()),
+            token,
+        }
+    }
+}
+
+/// FNV-1a of ASCII bytes, each mixed in as its character (what [`fnv_lower`] does).
+fn fnv_bytes(bytes: impl Iterator<Item = u8>) -> u64 {
+    bytes.fold(FNV_OFFSET, |hash, b| mix(hash, char::from(b)))
+}
+
+/// FNV-1a of `chars`, lower-cased.
+fn fnv_lower(chars: impl Iterator<Item = char>) -> u64 {
+    chars.fold(FNV_OFFSET, |hash, c| {
+        if c.is_ascii() {
+            mix(hash, c.to_ascii_lowercase())
+        } else {
+            c.to_lowercase().fold(hash, mix)
+        }
+    })
+}
+
+/// FNV-1a of every alphanumeric run of `text`, lower-cased.
+pub(super) fn word_hashes(text: &str) -> Vec<u64> {
+    alphanumeric_runs(text)
+        .map(|(_, word)| fnv_lower(word.chars()))
+        .collect()
+}
+
+/// The alphanumeric runs of `text`, with where each starts.
+pub(super) fn alphanumeric_runs(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.find(|(_, c)| c.is_alphanumeric())?;
+        let mut end = text.len();
+        while let Some(&(at, c)) = chars.peek() {
+            if !c.is_alphanumeric() {
+                end = at;
+                break;
+            }
+            chars.next();
+        }
+        Some((start, &text[start..end]))
+    })
+}
