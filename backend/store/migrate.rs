@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0007_admission_in_groups",
         sql: include_str!("../../migrations/0007_admission_in_groups.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_requests_without_regex",
+        sql: include_str!("../../migrations/0008_requests_without_regex.sql"),
+    },
 ];
 
 /// `pg_advisory_xact_lock` key held while migrating ("gc-migr").

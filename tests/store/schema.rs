@@ -2,7 +2,7 @@
 //! and Supabase's client roles read nothing.
 use crate::db::TestDatabase;
 use crate::support::{admit_as, count, record, scalar};
-use governed_chat::domain::{Category, Outcome};
+use governed_chat::domain::{Category, Outcome, RequestId};
 use tokio_postgres::SimpleQueryMessage;
 
 async fn rows(client: &tokio_postgres::Client, sql: &str) -> Vec<Vec<String>> {
@@ -72,12 +72,19 @@ async fn every_text_column_is_an_id_or_a_category_held_to_a_check() {
             && ["{32}$'", "{64}$'", "{8,64}$'"]
                 .iter()
                 .any(|length| checks.contains(length));
-        // The domain gc_hex64 (migrations/0006): 64 characters, all lowercase hex digits.
-        let is_hex64 = checks.contains("(octet_length(VALUE) = 64)")
-            && checks.contains("(ltrim(VALUE, '0123456789abcdef'::text) = ''::text)");
+        // The domain gc_hex64, and the session id a request row names: 64 characters, all
+        // lowercase hex digits (migrations/0006, 0008).
+        let is_hex64 = ["VALUE", "session_id"].iter().any(|value| {
+            checks.contains(&format!("(octet_length({value}) = 64)"))
+                && checks.contains(&format!("({value} !~ '[^0-9a-f]'::text)"))
+        });
+        // A request id: 8 to 64 letters, digits, `.`, `_` or `-` (migrations/0008).
+        let is_request_id = checks.contains("(octet_length(request_id) >= 8)")
+            && checks.contains("(octet_length(request_id) <= 64)")
+            && checks.contains("(request_id !~ '[^A-Za-z0-9._-]'::text)");
         let is_category = checks.contains("= ANY (ARRAY[");
         assert!(
-            is_id || is_hex64 || is_category,
+            is_id || is_hex64 || is_request_id || is_category,
             "{table}.{name} is free text: CHECK {checks:?}"
         );
     }
@@ -187,6 +194,108 @@ async fn the_admission_tables_refuse_an_id_that_is_not_64_hex_digits_and_a_negat
         ))
         .await
         .expect("64 lowercase hex digits are an id");
+}
+
+/// Ids that migrations/0008's checks must judge as the patterns they replaced did.
+fn id_candidates() -> Vec<String> {
+    let hex = "0123456789abcdef".repeat(4);
+    let mut candidates = vec![
+        String::new(),
+        "0f2b6c1e".to_owned(),
+        "0f2b6c1".to_owned(),
+        uuid::Uuid::new_v4().to_string(),
+        "a".repeat(64),
+        "a".repeat(65),
+        "Req_1.2-3".to_owned(),
+        "abc def gh".to_owned(),
+        "abcdefgh\n".to_owned(),
+        "abcdefgh/".to_owned(),
+        "ab%cdefgh".to_owned(),
+        "abcdéfgh".to_owned(),
+        "ａｂｃｄｅｆｇｈ".to_owned(),
+        "abcdefgh[".to_owned(),
+        "abcdefgh^".to_owned(),
+        "abcdefgh\\".to_owned(),
+        hex.to_uppercase(),
+        format!("{hex}0"),
+        hex[1..].to_owned(),
+        format!("{}g", &hex[1..]),
+        format!("{}é", &hex[2..]),
+        format!("{}-", &hex[1..]),
+    ];
+    candidates.push(hex);
+    candidates
+}
+
+#[tokio::test]
+async fn ids_are_held_to_the_rules_of_the_patterns_the_cheaper_checks_replaced() {
+    let db = TestDatabase::create().await;
+    let client = db.client().await;
+    let hex = "0123456789abcdef".repeat(4);
+    let (mut accepted, mut refused) = ([0; 3], [0; 3]);
+    for candidate in id_candidates() {
+        let old_rules = client
+            .query_one(
+                "SELECT $1 ~ '^[A-Za-z0-9._-]{8,64}$', $1 ~ '^[0-9a-f]{64}$'",
+                &[&candidate],
+            )
+            .await
+            .expect("the old patterns");
+        let (request_id_rule, hex64_rule): (bool, bool) = (old_rules.get(0), old_rules.get(1));
+        assert_eq!(
+            request_id_rule,
+            RequestId::parse(&candidate).is_some(),
+            "the pattern and the service's parser agree on {candidate:?}"
+        );
+        let checks = [
+            (
+                "requests.request_id",
+                "INSERT INTO requests (request_id, session_id, started_at, finished_at, outcome,
+                                       http_status, input_chars, output_chars, expires_at)
+                 VALUES ($1, $2, now(), now(), 'accepted', 200, 1, 1, now())",
+                [candidate.clone(), hex.clone()],
+                request_id_rule,
+            ),
+            (
+                "requests.session_id",
+                "INSERT INTO requests (request_id, session_id, started_at, finished_at, outcome,
+                                       http_status, input_chars, output_chars, expires_at)
+                 VALUES ($2, $1, now(), now(), 'accepted', 200, 1, 1, now())",
+                [candidate.clone(), uuid::Uuid::new_v4().to_string()],
+                hex64_rule,
+            ),
+            (
+                "the gc_hex64 domain",
+                "SELECT $1::text::gc_hex64, $2::text",
+                [candidate.clone(), String::new()],
+                hex64_rule,
+            ),
+        ];
+        for (i, (what, sql, [first, second], rule)) in checks.into_iter().enumerate() {
+            match client.execute(sql, &[&first, &second]).await {
+                Ok(_) => {
+                    assert!(
+                        rule,
+                        "{what} accepts {candidate:?}, which the pattern refused"
+                    );
+                    accepted[i] += 1;
+                }
+                Err(err) => {
+                    assert!(!rule, "{what} refuses {candidate:?}: {err}");
+                    refused[i] += 1;
+                    assert_eq!(
+                        err.code(),
+                        Some(&tokio_postgres::error::SqlState::CHECK_VIOLATION),
+                        "{what}, {candidate:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        accepted.iter().chain(&refused).all(|n| *n > 0),
+        "each check saw ids it accepts and ids it refuses: {accepted:?} {refused:?}"
+    );
 }
 
 const CREATE_SUPABASE_ROLES: &str = "

@@ -1,4 +1,4 @@
-//! Inserting finished turns: one statement per batch (`unnest` over typed arrays), and
+//! Inserting finished turns: one function call per batch (`unnest` over typed arrays), and
 //! idempotent, so the writer may safely retry a batch whose commit it never saw confirmed.
 use super::PgStore;
 use crate::store::{RequestRecord, StoreError};
@@ -6,20 +6,10 @@ use chrono::{DateTime, Utc};
 use std::time::Duration;
 use tokio_postgres::types::Type;
 
-const INSERT: &str = "
-    INSERT INTO requests (request_id, session_id, started_at, finished_at, outcome, category,
-                          http_status, input_chars, output_chars, reasoning_ms, expression_ms,
-                          provider_status, first_byte_ms, expires_at)
-    SELECT r.request_id, r.session_id, r.started_at, r.finished_at, r.outcome, r.category,
-           r.http_status, r.input_chars, r.output_chars, r.reasoning_ms, r.expression_ms,
-           r.provider_status, r.first_byte_ms, r.finished_at + make_interval(secs => $13)
-    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[],
-                $6::text[], $7::smallint[], $8::bigint[], $9::bigint[], $10::bigint[],
-                $11::bigint[], $12::smallint[], $14::bigint[])
-         AS r(request_id, session_id, started_at, finished_at, outcome, category, http_status,
-              input_chars, output_chars, reasoning_ms, expression_ms, provider_status,
-              first_byte_ms)
-    ON CONFLICT (request_id, started_at) DO NOTHING";
+/// The batch insert (migrations/0008): a function, so the server plans its statement once
+/// per connection instead of once per batch.
+const INSERT: &str =
+    "SELECT gc_insert_requests($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// The batch as columns, the shape `unnest` takes.
 #[derive(Default)]
@@ -103,8 +93,8 @@ impl PgStore {
                         (&c.reasoning_ms, Type::INT8_ARRAY),
                         (&c.expression_ms, Type::INT8_ARRAY),
                         (&c.provider_status, Type::INT2_ARRAY),
-                        (&ttl, Type::FLOAT8),
                         (&c.first_byte_ms, Type::INT8_ARRAY),
+                        (&ttl, Type::FLOAT8),
                     ],
                 )
                 .await
