@@ -216,6 +216,11 @@ fn id_candidates() -> Vec<String> {
         "abcdefgh[".to_owned(),
         "abcdefgh^".to_owned(),
         "abcdefgh\\".to_owned(),
+        "abcdefg:".to_owned(),
+        "abcdefg@".to_owned(),
+        "abcdefg`".to_owned(),
+        "abcdefg{".to_owned(),
+        "abcdefg~".to_owned(),
         hex.to_uppercase(),
         format!("{hex}0"),
         hex[1..].to_owned(),
@@ -292,6 +297,15 @@ async fn ids_are_held_to_the_rules_of_the_patterns_the_cheaper_checks_replaced()
             }
         }
     }
+    client
+        .execute(
+            "INSERT INTO requests (request_id, session_id, started_at, finished_at, outcome,
+                                   http_status, input_chars, output_chars, expires_at)
+             VALUES ($1, NULL, now(), now(), 'refused', 429, 1, 0, now())",
+            &[&uuid::Uuid::new_v4().to_string()],
+        )
+        .await
+        .expect("a turn without a session stores no session id");
     assert!(
         accepted.iter().chain(&refused).all(|n| *n > 0),
         "each check saw ids it accepts and ids it refuses: {accepted:?} {refused:?}"
