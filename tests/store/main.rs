@@ -9,6 +9,7 @@ mod db;
 mod admission;
 mod admission_groups;
 mod connection;
+mod id_checks;
 mod migrations;
 mod proxy;
 mod quotas;
