@@ -59,47 +59,18 @@ on_exit cleanup
 
 [ "$INSTR_BASE_TURNS" -gt 0 ] || die "INSTR_BASE_TURNS must be positive"
 [ "$INSTR_TURNS" -gt 0 ] || die "INSTR_TURNS must be positive"
-if ! command -v valgrind >/dev/null; then
-    log "installing valgrind from Debian packages"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >"$TMP/apt.log" 2>&1; then
-        log "install failed; refreshing package lists once (apt-get update) and retrying"
-        apt-get update >>"$TMP/apt.log" 2>&1
-        DEBIAN_FRONTEND=noninteractive apt-get install -y valgrind >>"$TMP/apt.log" 2>&1 ||
-            die "apt-get install valgrind failed, see $TMP/apt.log"
-    fi
-fi
+command -v valgrind >/dev/null || apt_install valgrind
 command -v python3 >/dev/null || die "python3 is required"
 command -v curl >/dev/null || die "curl is required"
 
 BIN=${BENCH_BIN:-"$ROOT/target/release/governed-chat"}
-if [ "$BENCH_SKIP_BUILD" != 1 ] && [ -z "$BENCH_BIN" ]; then
-    log "cargo build --release"
-    (cd "$ROOT" && cargo build --release --quiet) || die "release build failed"
-fi
-[ -x "$BIN" ] || die "no binary at $BIN"
-
-read -r STUB_PORT APP_PORT < <(python3 -c '
-import socket
-s = [socket.socket() for _ in range(2)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(*(x.getsockname()[1] for x in s))')
-
-wait_ready() { # url pid what: a 200 within 120 s (valgrind starts slowly)
-    local i
-    for i in $(seq 1200); do
-        kill -0 "$2" 2>/dev/null || die "$3 exited during startup (see $TMP)"
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1" || true)" = 200 ]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    die "$3 not ready at $1 after 120 s ($i checks)"
-}
+release_binary
+read -r STUB_PORT APP_PORT < <(free_ports 2)
 
 python3 "$BENCH_DIR/stream_stub.py" --port "$STUB_PORT" --chunks "$INSTR_CHUNKS" \
     --interval-ms 0 >"$TMP/stub.log" 2>&1 &
 STUB_PID=$!
-wait_ready "http://127.0.0.1:$STUB_PORT/records" "$STUB_PID" "stream stub"
+wait_http "http://127.0.0.1:$STUB_PORT/records" "$STUB_PID" "stream stub" "$TMP/stub.log"
 
 # counted_run name turns: the app under callgrind for `turns` turns; sets TOTAL to its
 # instruction count. Not called in a subshell: APP_PID must reach the EXIT trap.
@@ -114,7 +85,9 @@ counted_run() {
         valgrind --tool=callgrind --callgrind-out-file="$out" "$BIN" serve \
         >"$TMP/app-$name.log" 2>&1 &
     APP_PID=$!
-    wait_ready "http://127.0.0.1:$APP_PORT/ready" "$APP_PID" "governed-chat under callgrind"
+    # valgrind starts slowly: up to 120 s.
+    wait_http "http://127.0.0.1:$APP_PORT/ready" "$APP_PID" "governed-chat under callgrind" \
+        "$TMP/app-$name.log" 120
     log "$name run: $turns turns under callgrind"
     python3 - "$APP_PORT" "$turns" <<'PY' || die "turns failed in the $name run"
 import http.client, json, sys

@@ -92,16 +92,6 @@ on_exit cleanup
 # ---------------------------------------------------------------------------------------
 # Tools: Debian packages only, installed when absent.
 # ---------------------------------------------------------------------------------------
-apt_install() {
-    log "installing from Debian packages: $*"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >"$TMP/apt.log" 2>&1; then
-        log "install failed; refreshing package lists once (apt-get update) and retrying"
-        apt-get update >>"$TMP/apt.log" 2>&1
-        DEBIAN_FRONTEND=noninteractive apt-get install -y "$@" >>"$TMP/apt.log" 2>&1 ||
-            die "apt-get install $* failed, see $TMP/apt.log"
-    fi
-}
-
 has_candidate() { # package
     apt-cache policy "$1" 2>/dev/null | grep -q 'Candidate: [0-9]'
 }
@@ -120,34 +110,6 @@ provision() {
     if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
     command -v python3 >/dev/null || die "python3 is required"
     command -v cargo >/dev/null || die "cargo is required"
-}
-
-free_ports() { # n: print n free loopback TCP ports
-    python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
-
-wait_http() { # url pid what [log]: wait up to 30 s for a 200
-    local url=$1 pid=$2 what=$3 logfile=${4:-/dev/null} i
-    for i in $(seq 300); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 5 "$logfile" >&2 || true
-            die "$what exited during startup (see $TMP)"
-        fi
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)" = 200 ]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    tail -n 5 "$logfile" >&2 || true
-    die "$what not ready at $url after 30 s ($i checks)"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -424,11 +386,7 @@ main() {
     provision
     log "temp dir $TMP"
 
-    if [ "$BENCH_SKIP_BUILD" != 1 ] && [ -z "$BENCH_BIN" ]; then
-        log "cargo build --release"
-        (cd "$ROOT" && cargo build --release --quiet) || die "release build failed"
-    fi
-    [ -x "$BIN" ] || die "no binary at $BIN"
+    release_binary
 
     local ports
     ports=$(free_ports 7)

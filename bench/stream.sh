@@ -84,38 +84,7 @@ if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$need_fds" ]; then
     ulimit -n "$need_fds" 2>/dev/null || die "cannot raise ulimit -n to $need_fds (hard limit $(ulimit -Hn))"
 fi
 
-free_ports() { # n: print n free loopback TCP ports
-    python3 - "$1" <<'PY'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-PY
-}
-
-wait_http() { # url pid what log: wait up to 30 s for a 200
-    local url=$1 pid=$2 what=$3 logfile=$4 i
-    for i in $(seq 300); do
-        kill -0 "$pid" 2>/dev/null || {
-            tail -n 5 "$logfile" >&2 || true
-            die "$what exited during startup"
-        }
-        if [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)" = 200 ]; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    die "$what not ready at $url after 30 s ($i checks)"
-}
-
-if [ -z "$BENCH_BIN" ] && [ "$BENCH_SKIP_BUILD" != 1 ]; then
-    log "building the release binary"
-    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-fi
-[ -x "$BIN" ] || die "no binary at $BIN"
+release_binary
 
 read -r STUB_PORT APP_PORT < <(free_ports 2)
 started_at=$(date +%s)
