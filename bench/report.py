@@ -25,6 +25,7 @@ LABELS = {
     "governed-sessions": "governed-chat, continuing 128 sessions",
     "governed-info-log": "governed-chat, LOG_LEVEL=info",
     "governed-no-db": "governed-chat, in-memory store (no DB)",
+    "stack-floor": "stack floor, actix-web + reqwest making the same two calls alone",
 }
 
 
@@ -132,7 +133,7 @@ def main():
             d[f"nginx_hop_cost_{p}_us"] = hop_cost
             d[f"ratio_{p}"] = round((over / 2) / hop_cost, 2) if hop_cost > 0 else None
         d["turns_per_s"] = gov["throughput_per_s"]
-        for variant in ("governed-sessions", "governed-info-log", "governed-no-db"):
+        for variant in ("governed-sessions", "governed-info-log", "governed-no-db", "stack-floor"):
             v = get(variant, c)
             if v:
                 d[f"overhead_per_turn_p50_us_{variant}"] = (
@@ -264,7 +265,7 @@ def main():
             f"| ratio (overhead / 2 calls ÷ hop cost) | {c} "
             f"| {ratio(d['ratio_p50'])} | {ratio(d['ratio_p99'])} |"
         )
-        for variant in ("governed-sessions", "governed-info-log", "governed-no-db"):
+        for variant in ("governed-sessions", "governed-info-log", "governed-no-db", "stack-floor"):
             key = f"overhead_per_turn_p50_us_{variant}"
             if key in d:
                 out.append(

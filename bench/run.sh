@@ -7,6 +7,8 @@
 #   * a stub OpenAI-compatible upstream (nginx `return 200 <fixed completion>`),
 #   * a bare nginx reverse-proxy hop in front of that stub (the yardstick),
 #   * governed-chat (release, Postgres on, a fresh database created for this run),
+#   * the stack floor (examples/stack_floor.rs: actix-web + reqwest making the same two
+#     calls and nothing else), which shows what governed-chat adds above its own stack,
 # drives each with wrk at concurrency 1 and 32, and prints a Markdown table plus
 # bench-results/<timestamp>.json. Everything it starts is stopped and the database is
 # dropped on exit, also on failure or Ctrl-C. See docs/BENCHMARKS.md.
@@ -18,6 +20,8 @@
 #   BENCH_INFO_LOG=1          also measure governed-chat with LOG_LEVEL=info (0: skip)
 #   BENCH_NODB=1              also measure governed-chat with the in-memory store (0: skip)
 #   BENCH_SESSIONS=1          also measure turns that continue existing sessions (0: skip)
+#   BENCH_FLOOR=1             also measure the stack floor (0: skip); built with the binary
+#                             unless BENCH_SKIP_BUILD=1 (then target/release/examples/stack_floor)
 #   BENCH_SKIP_BUILD=0        1: use the existing target/release binary
 #   BENCH_BIN=                a governed-chat binary to measure instead of target/release's
 #                             (implies no build; e.g. an older build, for a before/after)
@@ -41,6 +45,7 @@ BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-"1 32"}
 BENCH_INFO_LOG=${BENCH_INFO_LOG:-1}
 BENCH_NODB=${BENCH_NODB:-1}
 BENCH_SESSIONS=${BENCH_SESSIONS:-1}
+BENCH_FLOOR=${BENCH_FLOOR:-1}
 BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 BENCH_BIN=${BENCH_BIN:-}
 BENCH_KEEP=${BENCH_KEEP:-0}
@@ -209,6 +214,16 @@ start_nginx() { # name -> sets REPLY_PID
 # governed-chat
 # ---------------------------------------------------------------------------------------
 BIN=${BENCH_BIN:-"$ROOT/target/release/governed-chat"}
+FLOOR_BIN="$ROOT/target/release/examples/stack_floor"
+
+floor_binary() { # builds the stack floor unless BENCH_SKIP_BUILD=1; it must exist
+    if [ "$BENCH_SKIP_BUILD" != 1 ]; then
+        log "cargo build --release --example stack_floor"
+        (cd "$ROOT" && cargo build --release --quiet --example stack_floor) ||
+            die "cargo build --release --example stack_floor failed"
+    fi
+    [ -x "$FLOOR_BIN" ] || die "no stack floor at $FLOOR_BIN (build it, or BENCH_FLOOR=0)"
+}
 
 app_env() { # port log_level database_url|"" -> env assignments for env -i
     local port=$1 level=$2 url=$3
@@ -387,10 +402,12 @@ main() {
     log "temp dir $TMP"
 
     release_binary
+    if [ "$BENCH_FLOOR" = 1 ]; then floor_binary; fi
 
     local ports
     ports=$(free_ports 7)
-    read -r STUB_PORT HOP_PORT CAL_PORT PG_APP_PORT INFO_APP_PORT MEM_APP_PORT _ <<<"$ports"
+    read -r STUB_PORT HOP_PORT CAL_PORT PG_APP_PORT INFO_APP_PORT MEM_APP_PORT FLOOR_PORT \
+        <<<"$ports"
 
     # 1. Calibrate: which Content-Length is the reasoning request? (in-memory store)
     write_stub_conf "$STUB_PORT" "" 1
@@ -500,6 +517,19 @@ main() {
                 "$TMP/chat.lua" "$c" "$MEM_APP_PORT" "$APP_PID"
         done
         fact peak_rss_kb_no_db "$(awk '/^VmHWM:/{print $2}' "/proc/$APP_PID/status")"
+        stop_app
+    fi
+
+    # 6. The stack floor: the same two upstream calls through actix-web and reqwest alone.
+    if [ "$BENCH_FLOOR" = 1 ]; then
+        "$FLOOR_BIN" "$FLOOR_PORT" "http://127.0.0.1:$STUB_PORT/v1/chat/completions" \
+            >"$TMP/floor.log" 2>&1 &
+        APP_PID=$!
+        wait_http "http://127.0.0.1:$FLOOR_PORT/ready" "$APP_PID" "stack floor" "$TMP/floor.log"
+        for c in $BENCH_CONCURRENCY; do
+            run_wrk stack-floor "http://127.0.0.1:$FLOOR_PORT/api/chat" "$TMP/chat.lua" "$c" - \
+                "$APP_PID"
+        done
         stop_app
     fi
 

@@ -8,8 +8,11 @@ pub struct RequestId(String);
 impl RequestId {
     pub const MAX_LEN: usize = 64;
 
+    /// A random (version 4) UUID, its bits from `rand`'s thread-local CSPRNG (no system
+    /// call per id, unlike `Uuid::new_v4`).
     pub fn generate() -> Self {
-        RequestId(uuid::Uuid::new_v4().to_string())
+        let uuid = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        RequestId(uuid.to_string())
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
@@ -34,6 +37,19 @@ impl fmt::Display for RequestId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_request_ids_are_distinct_random_uuids() {
+        let a = RequestId::generate();
+        let b = RequestId::generate();
+        assert_ne!(a, b);
+        for id in [a, b] {
+            let uuid = uuid::Uuid::parse_str(id.as_str()).expect("a generated id is a UUID");
+            assert_eq!(uuid.get_version(), Some(uuid::Version::Random));
+            assert_eq!(uuid.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(RequestId::parse(id.as_str()), Some(id));
+        }
+    }
 
     #[test]
     fn a_uuid_is_accepted_as_request_id() {
