@@ -29,6 +29,10 @@ LABELS = {
 }
 
 
+# Derived rows name a variant by the rest of its label, or by this.
+SHORT_LABELS = {"stack-floor": "stack floor (actix-web + reqwest alone)"}
+
+
 def read_tsv(path):
     with open(path) as f:
         return [line.rstrip("\n").split("\t") for line in f if line.strip()]
@@ -268,8 +272,9 @@ def main():
         for variant in ("governed-sessions", "governed-info-log", "governed-no-db", "stack-floor"):
             key = f"overhead_per_turn_p50_us_{variant}"
             if key in d:
+                short = SHORT_LABELS.get(variant) or LABELS[variant].split(", ", 1)[1]
                 out.append(
-                    f"| overhead per turn, {LABELS[variant].split(', ', 1)[1]} | {c} "
+                    f"| overhead per turn, {short} | {c} "
                     f"| {fmt_us(d[key])} | {fmt_us(d[f'overhead_per_turn_p99_us_{variant}'])} |"
                 )
     out.append("")

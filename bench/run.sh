@@ -20,11 +20,12 @@
 #   BENCH_INFO_LOG=1          also measure governed-chat with LOG_LEVEL=info (0: skip)
 #   BENCH_NODB=1              also measure governed-chat with the in-memory store (0: skip)
 #   BENCH_SESSIONS=1          also measure turns that continue existing sessions (0: skip)
-#   BENCH_FLOOR=1             also measure the stack floor (0: skip); built with the binary
-#                             unless BENCH_SKIP_BUILD=1 (then target/release/examples/stack_floor)
+#   BENCH_FLOOR=1             also measure the stack floor (0: skip); built (cargo build
+#                             --release --example stack_floor) unless BENCH_SKIP_BUILD=1, also
+#                             with BENCH_BIN; then target/release/examples/stack_floor must exist
 #   BENCH_SKIP_BUILD=0        1: use the existing target/release binary
 #   BENCH_BIN=                a governed-chat binary to measure instead of target/release's
-#                             (implies no build; e.g. an older build, for a before/after)
+#                             (implies no build of it; e.g. an older build, for a before/after)
 #   BENCH_KEEP=0              1: keep the temp dir (configs, logs, raw wrk output)
 #   BENCH_APP_ENV=""          extra NAME=value settings for every governed-chat started (experiments)
 #   BENCH_PG_SSLMODE=         sslmode added to DATABASE_URL (default: none, i.e. the
@@ -526,6 +527,7 @@ main() {
             >"$TMP/floor.log" 2>&1 &
         APP_PID=$!
         wait_http "http://127.0.0.1:$FLOOR_PORT/ready" "$APP_PID" "stack floor" "$TMP/floor.log"
+        chat_probe "$FLOOR_PORT"
         for c in $BENCH_CONCURRENCY; do
             run_wrk stack-floor "http://127.0.0.1:$FLOOR_PORT/api/chat" "$TMP/chat.lua" "$c" - \
                 "$APP_PID"
@@ -541,7 +543,7 @@ main() {
     fact bench_seconds "$BENCH_SECONDS"
     fact git_commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     fact binary "$BIN"
-    fact git_dirty "$(git -C "$ROOT" status --porcelain -- backend migrations Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
+    fact git_dirty "$(git -C "$ROOT" status --porcelain -- backend migrations examples Cargo.toml Cargo.lock 2>/dev/null | wc -l)"
 
     mkdir -p "$RESULTS_DIR"
     python3 "$BENCH_DIR/report.py" "$RUNS" "$FACTS" "$RESULTS_DIR/$STAMP.json"

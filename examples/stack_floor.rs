@@ -80,8 +80,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let port: u16 = port.parse()?;
     HttpServer::new(move || {
-        // One client per HTTP worker, built as governed-chat's provider builds its own
-        // (`provider/openai/clients.rs`), without a proxy lookup.
+        // One client per HTTP worker, as governed-chat's provider keeps, with the settings of
+        // its client (`provider/openai/clients.rs`) that act on a loopback call; no proxy.
         let client = reqwest::Client::builder()
             .use_rustls_tls()
             .redirect(reqwest::redirect::Policy::none())

@@ -3,9 +3,6 @@ use std::fmt;
 
 /// An opaque session id: 256 random bits, hex encoded. Clients only ever hand back what we
 /// gave them, so anything that is not exactly that shape is treated as "no session".
-///
-/// The bits come from `rand`'s thread-local generator (ChaCha12, a CSPRNG seeded from the
-/// operating system and reseeded from it as it goes), so a new id costs no system call.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(String);
 
@@ -14,7 +11,7 @@ impl SessionId {
 
     pub fn generate() -> Self {
         let mut bytes = [0u8; Self::BYTES];
-        rand::thread_rng().fill_bytes(&mut bytes);
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
         SessionId(hex::encode(bytes))
     }
 
