@@ -104,20 +104,38 @@ fn fnv_bytes(bytes: impl Iterator<Item = u8>) -> u64 {
 
 /// FNV-1a of `chars`, lower-cased.
 fn fnv_lower(chars: impl Iterator<Item = char>) -> u64 {
-    chars.fold(FNV_OFFSET, |hash, c| {
-        if c.is_ascii() {
-            mix(hash, c.to_ascii_lowercase())
-        } else {
-            c.to_lowercase().fold(hash, mix)
-        }
-    })
+    chars.fold(FNV_OFFSET, fnv_lower_step)
 }
 
-/// FNV-1a of every alphanumeric run of `text`, lower-cased.
+/// Mixes one character, lower-cased, into an FNV-1a hash.
+fn fnv_lower_step(hash: u64, c: char) -> u64 {
+    if c.is_ascii() {
+        mix(hash, c.to_ascii_lowercase())
+    } else {
+        c.to_lowercase().fold(hash, mix)
+    }
+}
+
+/// FNV-1a of every alphanumeric run of `text`, lower-cased: what [`fnv_lower`] gives for
+/// each run, in one pass over the characters (it hashes the notes of every reply).
 pub(super) fn word_hashes(text: &str) -> Vec<u64> {
-    alphanumeric_runs(text)
-        .map(|(_, word)| fnv_lower(word.chars()))
-        .collect()
+    let mut words = Vec::with_capacity(text.len() / 4);
+    let mut hash = FNV_OFFSET;
+    let mut in_word = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            in_word = true;
+            hash = fnv_lower_step(hash, c);
+        } else if in_word {
+            words.push(hash);
+            hash = FNV_OFFSET;
+            in_word = false;
+        }
+    }
+    if in_word {
+        words.push(hash);
+    }
+    words
 }
 
 /// The alphanumeric runs of `text`, with where each starts.
@@ -135,4 +153,35 @@ pub(super) fn alphanumeric_runs(text: &str) -> impl Iterator<Item = (usize, &str
         }
         Some((start, &text[start..end]))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXTS: [&str; 5] = [
+        "The user asks how to read a file: std::fs::read_to_string, io::Result<String>.",
+        "Straße, İstanbul, ΟΔΥΣΣΕΥΣ and ＦＵＬＬ width, 東京 2024!",
+        "  leading and trailing spaces  ",
+        "",
+        "x",
+    ];
+
+    #[test]
+    fn word_hashes_are_each_alphanumeric_run_hashed_lower_cased() {
+        for text in TEXTS {
+            let per_run: Vec<u64> = alphanumeric_runs(text)
+                .map(|(_, word)| fnv_lower(word.chars()))
+                .collect();
+            assert_eq!(word_hashes(text), per_run, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn every_view_has_the_words_that_word_hashes_gives() {
+        for text in TEXTS {
+            let forward: Vec<u64> = Words::of(text).runs.iter().map(|r| r.forward).collect();
+            assert_eq!(forward, word_hashes(text), "{text:?}");
+        }
+    }
 }
