@@ -83,10 +83,21 @@ wait_http() { # url pid what [log] [seconds]: wait (default 30 s) for a 200 whil
     die "$what not ready at $url after $seconds s ($i checks)"
 }
 
+build_release() { # path [cargo args...]: cargo build --release [args] unless
+    # BENCH_SKIP_BUILD=1; the binary at path must exist
+    local path=$1
+    shift
+    if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+        log "cargo build --release${*:+ $*}"
+        (cd "$ROOT" && cargo build --release --quiet "$@") ||
+            die "cargo build --release${*:+ $*} failed"
+    fi
+    [ -x "$path" ] || die "no binary at $path"
+}
+
 release_binary() { # builds target/release unless BENCH_BIN or BENCH_SKIP_BUILD=1; BIN must exist
-    if [ -z "${BENCH_BIN:-}" ] && [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-        log "cargo build --release"
-        (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+    if [ -z "${BENCH_BIN:-}" ]; then
+        build_release "$BIN"
     fi
     [ -x "$BIN" ] || die "no binary at $BIN"
 }

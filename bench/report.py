@@ -29,8 +29,13 @@ LABELS = {
 }
 
 
-# Derived rows name a variant by the rest of its label, or by this.
-SHORT_LABELS = {"stack-floor": "stack floor (actix-web + reqwest alone)"}
+# The variants whose overhead is derived beside governed's, as the derived rows name them.
+VARIANTS = {
+    "governed-sessions": "continuing 128 sessions",
+    "governed-info-log": "LOG_LEVEL=info",
+    "governed-no-db": "in-memory store (no DB)",
+    "stack-floor": "stack floor (actix-web + reqwest alone)",
+}
 
 
 def read_tsv(path):
@@ -137,7 +142,7 @@ def main():
             d[f"nginx_hop_cost_{p}_us"] = hop_cost
             d[f"ratio_{p}"] = round((over / 2) / hop_cost, 2) if hop_cost > 0 else None
         d["turns_per_s"] = gov["throughput_per_s"]
-        for variant in ("governed-sessions", "governed-info-log", "governed-no-db", "stack-floor"):
+        for variant in VARIANTS:
             v = get(variant, c)
             if v:
                 d[f"overhead_per_turn_p50_us_{variant}"] = (
@@ -269,10 +274,9 @@ def main():
             f"| ratio (overhead / 2 calls ÷ hop cost) | {c} "
             f"| {ratio(d['ratio_p50'])} | {ratio(d['ratio_p99'])} |"
         )
-        for variant in ("governed-sessions", "governed-info-log", "governed-no-db", "stack-floor"):
+        for variant, short in VARIANTS.items():
             key = f"overhead_per_turn_p50_us_{variant}"
             if key in d:
-                short = SHORT_LABELS.get(variant) or LABELS[variant].split(", ", 1)[1]
                 out.append(
                     f"| overhead per turn, {short} | {c} "
                     f"| {fmt_us(d[key])} | {fmt_us(d[f'overhead_per_turn_p99_us_{variant}'])} |"

@@ -217,15 +217,6 @@ start_nginx() { # name -> sets REPLY_PID
 BIN=${BENCH_BIN:-"$ROOT/target/release/governed-chat"}
 FLOOR_BIN="$ROOT/target/release/examples/stack_floor"
 
-floor_binary() { # builds the stack floor unless BENCH_SKIP_BUILD=1; it must exist
-    if [ "$BENCH_SKIP_BUILD" != 1 ]; then
-        log "cargo build --release --example stack_floor"
-        (cd "$ROOT" && cargo build --release --quiet --example stack_floor) ||
-            die "cargo build --release --example stack_floor failed"
-    fi
-    [ -x "$FLOOR_BIN" ] || die "no stack floor at $FLOOR_BIN (build it, or BENCH_FLOOR=0)"
-}
-
 app_env() { # port log_level database_url|"" -> env assignments for env -i
     local port=$1 level=$2 url=$3
     echo "PATH=$PATH"
@@ -403,7 +394,7 @@ main() {
     log "temp dir $TMP"
 
     release_binary
-    if [ "$BENCH_FLOOR" = 1 ]; then floor_binary; fi
+    if [ "$BENCH_FLOOR" = 1 ]; then build_release "$FLOOR_BIN" --example stack_floor; fi
 
     local ports
     ports=$(free_ports 7)

@@ -15,7 +15,7 @@
 use super::markdown::Contents;
 use super::prompts::ALL_PROMPTS;
 use super::shingles::{shingle, Protected};
-use super::words::{mix, FNV_OFFSET};
+use super::words::{for_each_run_hash, mix};
 use once_cell::sync::Lazy;
 use unicode_normalization::UnicodeNormalization;
 
@@ -38,29 +38,18 @@ pub(crate) fn warm_up() {
 
 /// Calls `f` with the hash of every word of `text`, each non-ASCII character NFKC-folded.
 /// One loop over the characters (it scores every region of every reply).
-fn for_each_word(text: &str, mut f: impl FnMut(u64)) {
-    let mut hash = FNV_OFFSET;
-    let mut in_word = false;
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            in_word = true;
-            hash = if c.is_ascii() {
-                mix(hash, c.to_ascii_lowercase())
-            } else {
-                std::iter::once(c)
-                    .nfkc()
-                    .flat_map(char::to_lowercase)
-                    .fold(hash, mix)
-            };
-        } else if in_word {
-            f(hash);
-            hash = FNV_OFFSET;
-            in_word = false;
+fn for_each_word(text: &str, f: impl FnMut(u64)) {
+    let step = |hash, c: char| {
+        if c.is_ascii() {
+            mix(hash, c.to_ascii_lowercase())
+        } else {
+            std::iter::once(c)
+                .nfkc()
+                .flat_map(char::to_lowercase)
+                .fold(hash, mix)
         }
-    }
-    if in_word {
-        f(hash);
-    }
+    };
+    for_each_run_hash(text, step, f);
 }
 
 /// The hash of every word of `text`.

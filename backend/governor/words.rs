@@ -120,22 +120,32 @@ fn fnv_lower_step(hash: u64, c: char) -> u64 {
 /// each run, in one pass over the characters (it hashes the notes of every reply).
 pub(super) fn word_hashes(text: &str) -> Vec<u64> {
     let mut words = Vec::with_capacity(text.len() / 4);
+    for_each_run_hash(text, fnv_lower_step, |w| words.push(w));
+    words
+}
+
+/// Calls `f` with the hash of every alphanumeric run of `text`, in one loop over the
+/// characters: FNV-1a from [`FNV_OFFSET`], each character mixed in by `step`.
+pub(super) fn for_each_run_hash(
+    text: &str,
+    step: impl Fn(u64, char) -> u64,
+    mut f: impl FnMut(u64),
+) {
     let mut hash = FNV_OFFSET;
     let mut in_word = false;
     for c in text.chars() {
         if c.is_alphanumeric() {
             in_word = true;
-            hash = fnv_lower_step(hash, c);
+            hash = step(hash, c);
         } else if in_word {
-            words.push(hash);
+            f(hash);
             hash = FNV_OFFSET;
             in_word = false;
         }
     }
     if in_word {
-        words.push(hash);
+        f(hash);
     }
-    words
 }
 
 /// The alphanumeric runs of `text`, with where each starts.
